@@ -1,0 +1,3 @@
+from eduvault.cli import main
+
+main()

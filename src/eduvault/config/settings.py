@@ -1,0 +1,175 @@
+"""Django settings for Edu Vault, read once from the environment.
+
+Every knob is an environment variable (see the README's Configuration section):
+
+- ``EDUVAULT_DATA_DIR``: where the embedded database and other local state live
+  (default: ``$XDG_DATA_HOME/eduvault``, i.e. ``~/.local/share/eduvault``).
+- ``DATABASE_URL``: the database (default: an SQLite file in the data directory;
+  ``postgres://…`` uses PostgreSQL through psycopg 3).
+- ``EDUVAULT_SECRET_KEY``: Django's secret key (default: generated once and kept in the
+  data directory).
+- ``EDUVAULT_DEBUG``, ``EDUVAULT_ALLOWED_HOSTS``, ``EDUVAULT_LOG_LEVEL``,
+  ``EDUVAULT_LOG_FORMAT`` (``console`` or ``json``), ``EDUVAULT_AUTO_MIGRATE``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from eduvault.core.logging import configure_logging
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "eduvault"
+
+
+DATA_DIR = Path(os.environ.get("EDUVAULT_DATA_DIR") or _default_data_dir()).expanduser().resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    from_env = os.environ.get("EDUVAULT_SECRET_KEY")
+    if from_env:
+        return from_env
+    path = DATA_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+    except FileExistsError:  # pragma: no cover - another process wrote it first
+        return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _flag("EDUVAULT_DEBUG", False)
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("EDUVAULT_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
+]
+
+EMBEDDED_DATABASE = DATA_DIR / "eduvault.sqlite3"
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{EMBEDDED_DATABASE}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # One writer at a time, taken at BEGIN: no lock upgrades, no deadlocks between
+        # concurrent syncs. WAL lets readers go on while a sync writes.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-eduvault.sqlite3")}
+AUTO_MIGRATE = _flag("EDUVAULT_AUTO_MIGRATE", True)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "eduvault.core",
+    "eduvault.connectors",
+    "eduvault.content",
+    "eduvault.sync",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "eduvault.core.middleware.RequestContextMiddleware",
+    "eduvault.core.middleware.RequestSizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "eduvault.config.urls"
+ASGI_APPLICATION = "eduvault.config.asgi.application"
+WSGI_APPLICATION = "eduvault.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True  # serve admin assets without a collectstatic step
+
+# Request bodies: the API reads small JSON documents; anything bigger is refused with 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+EDUVAULT_MAX_REQUEST_BYTES = 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["eduvault.core.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["eduvault.core.permissions.HasApiToken"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "eduvault.core.problems.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Edu Vault API",
+    "DESCRIPTION": "Synchronized course trees, their versions, sync runs and changes.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["eduvault.core.permissions.HasApiToken"],
+    "SERVE_AUTHENTICATION": ["eduvault.core.authentication.ApiTokenAuthentication"],
+}
+
+# Open edX block type -> canonical kind overrides, e.g. '{"library_content": "unit"}'.
+EDUVAULT_OPENEDX_KIND_MAP = os.environ.get("EDUVAULT_OPENEDX_KIND_MAP", "")
+EDUVAULT_HTTP_TIMEOUT = float(os.environ.get("EDUVAULT_HTTP_TIMEOUT", "30"))
+EDUVAULT_HTTP_ATTEMPTS = int(os.environ.get("EDUVAULT_HTTP_ATTEMPTS", "4"))
+
+LOGGING_CONFIG = None
+configure_logging(
+    level=os.environ.get("EDUVAULT_LOG_LEVEL", "INFO"),
+    fmt=os.environ.get("EDUVAULT_LOG_FORMAT", ""),
+)

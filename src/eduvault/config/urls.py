@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from eduvault.content.apis import CourseDetailApi, CourseListApi, CourseTreeApi
+from eduvault.sync.apis import CourseRunsApi, RunChangesApi, RunDetailApi
+
+api_v1 = [
+    path("courses/", CourseListApi.as_view(), name="course-list"),
+    path("courses/<str:key>/", CourseDetailApi.as_view(), name="course-detail"),
+    path("courses/<str:key>/tree/", CourseTreeApi.as_view(), name="course-tree"),
+    path("courses/<str:key>/runs/", CourseRunsApi.as_view(), name="course-runs"),
+    path("runs/<int:run_id>/", RunDetailApi.as_view(), name="run-detail"),
+    path("runs/<int:run_id>/changes/", RunChangesApi.as_view(), name="run-changes"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "eduvault.core.problems.not_found"
+handler500 = "eduvault.core.problems.server_error"

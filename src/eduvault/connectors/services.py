@@ -1,0 +1,53 @@
+"""Registering and listing sources."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from eduvault.connectors.models import Source
+from eduvault.exceptions import InvalidInput, SourceNotFound
+
+
+@transaction.atomic
+def source_add(
+    *,
+    platform: str,
+    name: str,
+    base_url: str,
+    client_id: str,
+    client_secret: str,
+    webhook_secret: str | None = None,
+) -> Source:
+    """Register a source. The secrets are stored, never printed."""
+    if platform not in Source.Platform.values:
+        raise InvalidInput(f"unknown platform {platform!r}; choose one of {', '.join(Source.Platform.values)}")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(f"the base URL {base_url!r} must be an http(s) URL such as https://lms.example.org")
+    if Source.objects.filter(name=name).exists():
+        raise InvalidInput(f"a source named {name!r} already exists")
+    source = Source(
+        platform=platform,
+        name=name,
+        base_url=base_url.rstrip("/"),
+        client_id=client_id,
+        client_secret=client_secret,
+        webhook_secrets=[webhook_secret] if webhook_secret else [],
+    )
+    try:
+        source.full_clean()
+    except ValidationError as exc:
+        messages = [f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()]
+        raise InvalidInput("; ".join(messages)) from None
+    source.save()
+    return source
+
+
+def source_get(*, name: str) -> Source:
+    try:
+        return Source.objects.get(name=name)
+    except Source.DoesNotExist:
+        raise SourceNotFound(f"no source is registered under the name {name!r}") from None

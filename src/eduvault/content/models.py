@@ -1,0 +1,67 @@
+"""The stored canonical course tree: one Course, many Nodes."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class Course(models.Model):
+    #: The source's own key, e.g. ``course-v1:Org+Num+Run``.
+    key = models.CharField(max_length=255, unique=True)
+    title = models.CharField(max_length=500, blank=True)
+    source = models.ForeignKey(
+        "connectors.Source", null=True, blank=True, on_delete=models.PROTECT, related_name="courses"
+    )
+    platform = models.CharField(max_length=20, default="openedx")
+    #: Rises by exactly one per applied sync run; 0 is the empty course before its first sync.
+    version = models.PositiveIntegerField(default=0)
+    #: The platform's own version and publish time of the structure we hold, when known.
+    source_version = models.CharField(max_length=100, blank=True)
+    source_timestamp = models.DateTimeField(null=True, blank=True)
+    #: Hash of the whole stored tree (structure and content).
+    content_hash = models.CharField(max_length=32, blank=True)
+    node_count = models.PositiveIntegerField(default=0)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Node(models.Model):
+    """One node of a course's current tree. Past versions live in the change history."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="nodes")
+    #: The source's stable id, e.g. a ``block-v1:…`` usage key.
+    external_id = models.CharField(max_length=500)
+    kind = models.CharField(max_length=50)
+    # Whole subtrees are deleted in one statement by the sync, so no cascade in Python.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="children"
+    )
+    #: 0-based index among the parent's children.
+    position = models.PositiveIntegerField(default=0)
+    title = models.TextField(blank=True)
+    #: Typed attributes: graded, format, due, start, weight, block_type, ...
+    attributes = models.JSONField(default=dict, blank=True)
+    content_hash = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "external_id"], name="node_unique_external_id"),
+        ]
+        indexes = [models.Index(fields=["course", "kind"], name="node_course_kind")]
+        ordering = ["course", "parent_id", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.title!r} ({self.external_id})"
+
+    @property
+    def fields(self) -> dict:
+        return {"title": self.title, **self.attributes}

@@ -1,0 +1,52 @@
+"""Database helpers shared by the apps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+
+
+@contextmanager
+def consistent_read() -> Iterator[None]:
+    """A transaction whose reads all see one snapshot of the database.
+
+    PostgreSQL's default (read committed) lets two queries see different commits; repeatable
+    read fixes the snapshot at the first query. SQLite transactions are snapshots already.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def ensure_schema() -> None:
+    """Apply pending migrations when ``EDUVAULT_AUTO_MIGRATE`` is on (the default).
+
+    On PostgreSQL an advisory lock keeps two processes starting at once from migrating
+    together.
+    """
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    targets = executor.loader.graph.leaf_nodes()
+    if not executor.migration_plan(targets):
+        return
+    if not settings.AUTO_MIGRATE:
+        from eduvault.exceptions import EduVaultError
+
+        raise EduVaultError("the database schema is not up to date; run 'eduvault migrate'")
+    lock = connection.vendor == "postgresql"
+    if lock:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(hashtext('eduvault-migrate'))")
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    finally:
+        if lock:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext('eduvault-migrate'))")

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+
+from eduvault.core.commands import EduVaultCommand
+
+
+class Command(EduVaultCommand):
+    help = "Serve the API with uvicorn (ASGI); migrates the embedded database first if it is new."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+        parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+
+    def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
+        serve(host=host, port=port, workers=workers)
+
+
+def serve(*, host: str, port: int, workers: int = 1) -> None:
+    uvicorn.run(
+        "eduvault.config.asgi:application",
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="off",
+        log_config=None,  # our structlog configuration handles uvicorn's loggers too
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from eduvault.core.commands import EduVaultCommand
+from eduvault.core.models import ApiToken
+from eduvault.core.services import token_create, token_revoke
+
+
+class Command(EduVaultCommand):
+    help = "Create, list and revoke API tokens (a new token is printed once, stored hashed)."
+
+    def add_arguments(self, parser: Any) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{create,list,revoke}")
+        create = actions.add_parser("create", help="create a token and print it once", description="Create a token.")
+        create.add_argument("name", metavar="NAME")
+        create.add_argument("--role", choices=ApiToken.Role.values, default=ApiToken.Role.CONSUMER)
+        create.add_argument(
+            "--course", action="append", default=[], metavar="COURSE_KEY",
+            help="limit a consumer to this course (repeat for several; default: all courses)",
+        )
+        actions.add_parser("list", help="list tokens (never their values)", description="List tokens.")
+        revoke = actions.add_parser("revoke", help="revoke a token", description="Revoke a token.")
+        revoke.add_argument("name", metavar="NAME")
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "create":
+            token, value = token_create(name=options["name"], role=options["role"], courses=options["course"])
+            # The value alone on stdout, so scripts can capture it; the explanation on stderr.
+            self.stdout._out.write(value + "\n")
+            scope = ", ".join(token.courses) if token.courses else "all courses"
+            self.err.print(
+                f"created {token.role} token {token.name!r} ({scope}); it is shown only this once. "
+                "Send it as 'Authorization: Bearer <token>'.",
+                markup=False,
+            )
+        elif action == "revoke":
+            token = token_revoke(name=options["name"])
+            self.console.print(f"revoked token {token.name!r}", markup=False)
+        else:
+            table = Table(header_style="bold")
+            for column in ("name", "role", "prefix", "courses", "created", "last used", "revoked"):
+                table.add_column(column)
+            for token in ApiToken.objects.order_by("name"):
+                table.add_row(
+                    token.name, token.role, token.prefix, ", ".join(token.courses) or "all",
+                    f"{token.created_at:%Y-%m-%d %H:%M}",
+                    f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "—",
+                    f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "—",
+                )
+            self.console.print(table)

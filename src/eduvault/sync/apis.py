@@ -1,0 +1,66 @@
+"""Read API: sync runs and the changes they applied."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from drf_spectacular.utils import extend_schema
+
+from eduvault.content.apis import course_for
+from eduvault.exceptions import RunNotFound
+from eduvault.sync.models import Change, SyncRun
+from eduvault.sync.selectors import run_changes, run_get, run_list
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    counts = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id", "course_key", "source", "trigger", "trigger_detail", "actor", "outcome",
+            "version_before", "version_after", "counts", "node_count", "content_hash",
+            "error", "error_code", "started_at", "finished_at", "duration_ms",
+        ]
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="external_id")
+    cursor = serializers.IntegerField(source="pk")
+    run = serializers.IntegerField(source="run_id")
+
+    class Meta:
+        model = Change
+        fields = ["cursor", "run", "seq", "op", "kind", "id", "before", "after"]
+
+
+class CourseRunsApi(ListAPIView):
+    serializer_class = SyncRunSerializer
+
+    def get_queryset(self):
+        course = course_for(self.request, self.kwargs["key"])
+        return run_list(course=course, outcome=self.request.query_params.get("outcome"))
+
+
+def run_for(request: Request, run_id: int) -> SyncRun:
+    run = run_get(run_id=run_id)
+    if not request.auth.may_see_course(run.course_key):
+        raise RunNotFound(f"there is no sync run {run_id}")
+    return run
+
+
+class RunDetailApi(APIView):
+    @extend_schema(responses=SyncRunSerializer)
+    def get(self, request: Request, run_id: int) -> Response:
+        return Response(SyncRunSerializer(run_for(request, run_id)).data)
+
+
+class RunChangesApi(ListAPIView):
+    serializer_class = ChangeSerializer
+
+    def get_queryset(self):
+        return run_changes(run=run_for(self.request, self.kwargs["run_id"]))

@@ -1,0 +1,363 @@
+"""Synchronizing a course: fetch, normalize, diff, apply in one transaction, record.
+
+Concurrency: every apply runs in one durable transaction that first locks the course's row
+(``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the transaction takes the database's
+write lock when it begins). Under that lock it reads the stored tree, diffs, writes, and
+bumps the version with a compare-and-swap, so at most one sync applies to a course at a
+time and versions rise by exactly one per applied run. A run that fails rolls back
+entirely; its failure is then recorded in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from eduvault.connectors.base import FetchedCourse, connector_for
+from eduvault.connectors.models import Source
+from eduvault.connectors.openedx.normalize import normalize_blocks
+from eduvault.content import bulk
+from eduvault.content.models import Course, Node
+from eduvault.content.selectors import StoredTree, course_get, course_tree_load
+from eduvault.coursetree import Change, CourseTree, count_ops, diff
+from eduvault.coursetree.tree import Node as TreeNode
+from eduvault.exceptions import ConcurrentUpdate, VersionNotFound
+from eduvault.sync import subscriptions
+from eduvault.sync.models import Change as ChangeRecord
+from eduvault.sync.models import SyncRun
+from eduvault.sync.selectors import course_tree_at
+
+log = structlog.get_logger(__name__)
+
+#: Called with the name of each phase as it starts: fetch, normalize, diff, apply.
+PhaseCallback = Callable[[str], None]
+
+
+def _no_phase(_: str) -> None:
+    pass
+
+
+@dataclass
+class _Trigger:
+    kind: str
+    actor: str
+    detail: dict[str, Any]
+    source: Source | None
+
+
+# -- entry points ----------------------------------------------------------------------
+
+
+def course_sync(
+    *,
+    course_key: str,
+    source: Source,
+    trigger: str = SyncRun.Trigger.CLI,
+    actor: str = "",
+    detail: dict[str, Any] | None = None,
+    on_phase: PhaseCallback = _no_phase,
+) -> SyncRun:
+    """Fetch ``course_key`` from ``source`` and apply it. Raises (after recording a failed
+    run) if the source cannot be read, the structure is rejected or the apply fails."""
+    why = _Trigger(trigger, actor, detail or {}, source)
+    with _recording_failure(course_key, why):
+        on_phase("fetch")
+        connector = connector_for(source)
+        try:
+            fetched = connector.fetch_course(course_key)
+        finally:
+            connector.close()
+        return _apply(course_key, lambda course, stored: fetched.tree, why, fetched=fetched, on_phase=on_phase)
+
+
+def course_sync_blocks(
+    *,
+    course_key: str,
+    blocks: Any,
+    trigger: str = SyncRun.Trigger.FILE,
+    actor: str = "",
+    detail: dict[str, Any] | None = None,
+    kind_map: dict[str, str] | None = None,
+    on_phase: PhaseCallback = _no_phase,
+) -> SyncRun:
+    """Apply a Course Blocks API response already in hand (a saved file, a test fixture)."""
+    why = _Trigger(trigger, actor, detail or {}, None)
+    with _recording_failure(course_key, why):
+        on_phase("normalize")
+        tree = normalize_blocks(blocks, kind_map=kind_map)
+        fetched = FetchedCourse(key=course_key, title=tree[tree.root].title, tree=tree)
+        return _apply(course_key, lambda course, stored: tree, why, fetched=fetched, on_phase=on_phase)
+
+
+def course_rollback(*, course_key: str, to_version: int, actor: str = "") -> SyncRun:
+    """Bring the course back to what it was at ``to_version``: a new run applying the
+    inverse changes. History is not rewritten; the version goes up by one."""
+    course = course_get(key=course_key)
+    if not 1 <= to_version <= course.version:
+        raise VersionNotFound(
+            f"{course_key} has versions 1 to {course.version}; there is no version {to_version} to roll back to"
+        )
+    why = _Trigger(SyncRun.Trigger.ROLLBACK, actor, {"to_version": to_version}, course.source)
+
+    def target(course: Course, stored: StoredTree) -> CourseTree:
+        return course_tree_at(course=course, version=to_version)
+
+    with _recording_failure(course_key, why):
+        return _apply(course_key, target, why)
+
+
+# -- applying --------------------------------------------------------------------------
+
+
+@contextmanager
+def _recording_failure(course_key: str, why: _Trigger) -> Iterator[None]:
+    started, t0 = timezone.now(), time.perf_counter()
+    try:
+        yield
+    except Exception as exc:
+        _record_failure(course_key, why, exc, started, t0)
+        raise
+
+
+def _record_failure(course_key: str, why: _Trigger, exc: Exception, started: datetime, t0: float) -> None:
+    duration_ms = int((time.perf_counter() - t0) * 1000)
+    detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
+    course = Course.objects.filter(key=course_key).first()
+    run = SyncRun.objects.create(
+        course=course,
+        course_key=course_key,
+        source=why.source,
+        trigger=why.kind,
+        trigger_detail=why.detail,
+        actor=why.actor,
+        outcome=SyncRun.Outcome.FAILED,
+        version_before=course.version if course else None,
+        version_after=course.version if course else None,
+        error=detail,
+        error_code=type(exc).__name__,
+        started_at=started,
+        finished_at=timezone.now(),
+        duration_ms=duration_ms,
+    )
+    log.warning(
+        "sync.failed", course=course_key, run=run.pk, trigger=why.kind, error=detail,
+        error_code=type(exc).__name__, duration_ms=duration_ms,
+    )
+
+
+def _apply(
+    course_key: str,
+    target: Callable[[Course, StoredTree], CourseTree],
+    why: _Trigger,
+    *,
+    fetched: FetchedCourse | None = None,
+    on_phase: PhaseCallback = _no_phase,
+) -> SyncRun:
+    started, t0 = timezone.now(), time.perf_counter()
+    new_hash = fetched.tree.hash if fetched else None
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic(durable=True):
+                course = _lock_course(course_key, why, fetched)
+                if new_hash is not None and course.version and course.content_hash == new_hash:
+                    return _finish(course, why, SyncRun.Outcome.UNCHANGED, [], started, t0)
+                on_phase("diff")
+                stored = course_tree_load(course=course)
+                new_tree = target(course, stored)
+                changes = diff(stored.tree, new_tree)
+                if not changes:
+                    return _finish(course, why, SyncRun.Outcome.UNCHANGED, [], started, t0)
+                on_phase("apply")
+                run = _finish(course, why, SyncRun.Outcome.APPLIED, changes, started, t0, tree=new_tree, fetched=fetched)
+                pks = _write_nodes(course, stored, new_tree, changes)
+                _write_changes(course, run, changes)
+                subscriptions.notify(
+                    course=course,
+                    run=run,
+                    changes=[subscriptions.AppliedChange.of(c, pks.get(c.id)) for c in changes],
+                )
+                return run
+        except IntegrityError:
+            # Two first syncs of a new course raced to create it; the loser retries once
+            # and finds the course.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _lock_course(course_key: str, why: _Trigger, fetched: FetchedCourse | None) -> Course:
+    course = Course.objects.select_for_update().filter(key=course_key).first()
+    if course is None:
+        course = Course.objects.create(
+            key=course_key,
+            title=fetched.title if fetched else "",
+            source=why.source,
+            platform=why.source.platform if why.source else "openedx",
+        )
+    return course
+
+
+def _finish(
+    course: Course,
+    why: _Trigger,
+    outcome: str,
+    changes: list[Change],
+    started: datetime,
+    t0: float,
+    *,
+    tree: CourseTree | None = None,
+    fetched: FetchedCourse | None = None,
+) -> SyncRun:
+    """Record the run and, when it applies changes, move the course to its next version."""
+    counts = count_ops(changes)
+    now = timezone.now()
+    version_after = course.version + (1 if outcome == SyncRun.Outcome.APPLIED else 0)
+    if outcome == SyncRun.Outcome.APPLIED:
+        assert tree is not None
+        updates: dict[str, Any] = {
+            "version": version_after,
+            "content_hash": tree.hash,
+            "node_count": len(tree),
+            "title": tree[tree.root].title,
+            "last_synced_at": now,
+        }
+        if fetched is not None:
+            updates["source_version"] = fetched.source_version
+            updates["source_timestamp"] = fetched.source_timestamp
+        if why.source is not None and course.source_id is None:
+            updates["source"] = why.source
+        # Compare-and-swap on the version: a belt to the row lock's braces.
+        if not Course.objects.filter(pk=course.pk, version=course.version).update(**updates):
+            raise ConcurrentUpdate(f"{course.key} changed version during the sync; nothing was applied")
+        for name, value in updates.items():
+            setattr(course, name, value)
+    elif course.version:
+        Course.objects.filter(pk=course.pk).update(last_synced_at=now)
+    duration_ms = int((time.perf_counter() - t0) * 1000)
+    run = SyncRun.objects.create(
+        course=course,
+        course_key=course.key,
+        source=why.source,
+        trigger=why.kind,
+        trigger_detail=why.detail,
+        actor=why.actor,
+        outcome=outcome,
+        version_before=course.version - (1 if outcome == SyncRun.Outcome.APPLIED else 0),
+        version_after=version_after,
+        creates=counts["create"],
+        updates=counts["update"],
+        moves=counts["move"],
+        deletes=counts["delete"],
+        node_count=course.node_count,
+        content_hash=course.content_hash,
+        started_at=started,
+        finished_at=now,
+        duration_ms=duration_ms,
+    )
+    log.info(
+        "sync.finished", course=course.key, run=run.pk, outcome=outcome, trigger=why.kind,
+        version=version_after, nodes=course.node_count, duration_ms=duration_ms, **counts,
+    )
+    return run
+
+
+def _write_nodes(course: Course, stored: StoredTree, new: CourseTree, changes: list[Change]) -> dict[str, str]:
+    """Write the node rows that differ: one INSERT, one UPDATE and one DELETE at most.
+
+    Returns external id -> primary key (hex) for every node of the new tree.
+    """
+    old = stored.tree
+    pks = dict(stored.pks)
+    created: list[str] = []
+    touched: set[str] = set()
+    parents: set[str] = set()
+    deleted: list[str] = []
+    for ch in changes:
+        if ch.op == "create":
+            pks[ch.id] = uuid.uuid4().hex
+            created.append(ch.id)
+        elif ch.op == "delete":
+            deleted.append(pks.pop(ch.id))
+            deleted.extend(pks.pop(entry[0]) for entry in ch.subtree)
+            if ch.old_parent is not None:
+                parents.add(ch.old_parent)
+            continue
+        else:
+            touched.add(ch.id)
+        if ch.parent is not None:
+            parents.add(ch.parent)
+        if ch.old_parent is not None:
+            parents.add(ch.old_parent)
+
+    # Siblings that did not move but whose index changed as others came and went.
+    nodes = new.nodes
+    old_nodes = old.nodes if old is not None else {}
+    new_ids = set(created)
+    for parent in parents:
+        node = nodes.get(parent)
+        if node is None:
+            continue
+        before = old_nodes[parent].children if parent in old_nodes else []
+        old_index = {c: i for i, c in enumerate(before)}
+        for i, child in enumerate(node.children):
+            if child not in new_ids and old_index.get(child) != i:
+                touched.add(child)
+
+    positions: dict[str, dict[str, int]] = {}
+
+    def position(node: TreeNode) -> int:
+        if node.parent is None:
+            return 0
+        index = positions.get(node.parent)
+        if index is None:
+            index = positions[node.parent] = {c: i for i, c in enumerate(nodes[node.parent].children)}
+        return index[node.id]
+
+    def row(node_id: str) -> dict[str, Any]:
+        node = nodes[node_id]
+        fields = node.fields
+        return {
+            "id": pks[node_id],
+            "parent": pks[node.parent] if node.parent is not None else None,
+            "position": position(node),
+            "kind": node.kind,
+            "title": fields.get("title", ""),
+            "attributes": {k: v for k, v in fields.items() if k != "title"},
+            "content_hash": node.hash,
+        }
+
+    bulk.delete_rows(Node, deleted)
+    bulk.update_rows(Node, [row(n) for n in touched])
+    bulk.insert_rows(
+        Node,
+        [{"course": course.pk, "external_id": n, **row(n)} for n in created],
+    )
+    return pks
+
+
+def _write_changes(course: Course, run: SyncRun, changes: list[Change]) -> None:
+    bulk.insert_rows(
+        ChangeRecord,
+        [
+            {
+                "run": run.pk,
+                "course": course.pk,
+                "seq": seq,
+                "op": ch.op,
+                "external_id": ch.id,
+                "kind": ch.kind,
+                "before": ch.before(),
+                "after": ch.after(),
+            }
+            for seq, ch in enumerate(changes)
+        ],
+    )
