@@ -5,6 +5,7 @@ from eduvault.connectors.models import Source
 
 
 class SourceForm(forms.ModelForm):
+    base_url = forms.URLField(assume_scheme="https", max_length=500)
     client_secret = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
         required=False,

@@ -73,10 +73,12 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> in
     column_list = ", ".join(connection.ops.quote_name(c) for c, _, _ in cols)
     if _is_postgres():
         record = ", ".join(f"{connection.ops.quote_name(n)} {pg}" for n, (_, pg, _) in zip(names, cols))
+        aliases = ", ".join(connection.ops.quote_name(n) for n in names)
         select = ", ".join(f"r.{connection.ops.quote_name(n)}" for n in names)
         sql = (
             f"INSERT INTO {table} ({column_list}) SELECT {select} "
-            f"FROM jsonb_to_recordset(%s::jsonb) WITH ORDINALITY AS r({record}, _ord bigint) ORDER BY r._ord"
+            f"FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS ({record})) WITH ORDINALITY AS r({aliases}, _ord) "
+            "ORDER BY r._ord"
         )
     else:
         select = ", ".join(_sqlite_value(n, js) for n, (_, _, js) in zip(names, cols))

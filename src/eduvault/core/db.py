@@ -14,9 +14,12 @@ def consistent_read() -> Iterator[None]:
 
     PostgreSQL's default (read committed) lets two queries see different commits; repeatable
     read fixes the snapshot at the first query. SQLite transactions are snapshots already.
+    Inside an outer transaction, that transaction decides (a caller holding the course's
+    row lock already reads a course that cannot change under it).
     """
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield

@@ -249,6 +249,7 @@ def link(root: str, nodes: dict[str, Node], *, validate_fields: bool = True) -> 
             raise InvalidStructure(problems)
 
     parent_of: dict[str, str] = {}
+    second_parents: list[tuple[str, str]] = []
     for node_id, node in nodes.items():
         for child in node.children:
             if child not in nodes:
@@ -260,7 +261,17 @@ def link(root: str, nodes: dict[str, Node], *, validate_fields: bool = True) -> 
             elif first == node_id:
                 problem(f"{node_id!r} lists child {child!r} twice")
             else:
-                problem(f"{child!r} is listed as a child of both {first!r} and {node_id!r}")
+                second_parents.append((child, node_id))
+    for child, other in second_parents:
+        # A node listed under one of its own descendants is a cycle, not a second parent.
+        path = [other]
+        while path[-1] != child and path[-1] in parent_of and len(path) <= len(nodes):
+            path.append(parent_of[path[-1]])
+        if path[-1] == child:
+            cycle = " -> ".join(repr(x) for x in [*reversed(path), child])
+            problem(f"cycle: {cycle}")
+        else:
+            problem(f"{child!r} is listed as a child of both {parent_of[child]!r} and {other!r}")
     if root in parent_of:
         problem(f"cycle: the root {root!r} is listed as a child of {parent_of[root]!r}")
     if problems:
