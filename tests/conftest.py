@@ -97,6 +97,7 @@ def database_env() -> dict[str, str]:
         env["DATABASE_URL"] = f"postgres://{user}@{host}:{port}/{settings['NAME']}"
     else:
         env["DATABASE_URL"] = f"sqlite:///{settings['NAME']}"
+    env["DJANGO_SETTINGS_MODULE"] = "eduvault.config.settings"
     env["EDUVAULT_AUTO_MIGRATE"] = "0"  # the test database is migrated already
     env["EDUVAULT_LOG_LEVEL"] = "WARNING"
     return env

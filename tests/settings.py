@@ -23,3 +23,6 @@ from eduvault.config.settings import DATA_DIR, DATABASES  # noqa: E402
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory: tests start worker processes that must see the same database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-eduvault.sqlite3")}
+else:
+    # One database per test run, so runs on the same server do not trip over each other.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_eduvault_{os.getpid()}"}

@@ -51,3 +51,15 @@ def source_get(*, name: str) -> Source:
         return Source.objects.get(name=name)
     except Source.DoesNotExist:
         raise SourceNotFound(f"no source is registered under the name {name!r}") from None
+
+
+@transaction.atomic
+def source_point_to(*, name: str, base_url: str, client_id: str, client_secret: str) -> Source:
+    """Point an existing source at a new address and credentials (the demo's simulator
+    listens on a new port each time)."""
+    source = source_get(name=name)
+    source.base_url = base_url.rstrip("/")
+    source.client_id = client_id
+    source.client_secret = client_secret
+    source.save(update_fields=["base_url", "client_id", "client_secret"])
+    return source

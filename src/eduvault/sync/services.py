@@ -69,14 +69,14 @@ def course_sync(
     """Fetch ``course_key`` from ``source`` and apply it. Raises (after recording a failed
     run) if the source cannot be read, the structure is rejected or the apply fails."""
     why = _Trigger(trigger, actor, detail or {}, source)
-    with _recording_failure(course_key, why):
+    with _recording_failure(course_key, why) as clock:
         on_phase("fetch")
         connector = connector_for(source)
         try:
             fetched = connector.fetch_course(course_key)
         finally:
             connector.close()
-        return _apply(course_key, lambda course, stored: fetched.tree, why, fetched=fetched, on_phase=on_phase)
+        return _apply(course_key, lambda course, stored: fetched.tree, why, clock, fetched=fetched, on_phase=on_phase)
 
 
 def course_sync_blocks(
@@ -91,11 +91,11 @@ def course_sync_blocks(
 ) -> SyncRun:
     """Apply a Course Blocks API response already in hand (a saved file, a test fixture)."""
     why = _Trigger(trigger, actor, detail or {}, None)
-    with _recording_failure(course_key, why):
+    with _recording_failure(course_key, why) as clock:
         on_phase("normalize")
         tree = normalize_blocks(blocks, kind_map=kind_map)
         fetched = FetchedCourse(key=course_key, title=tree[tree.root].title, tree=tree)
-        return _apply(course_key, lambda course, stored: tree, why, fetched=fetched, on_phase=on_phase)
+        return _apply(course_key, lambda course, stored: tree, why, clock, fetched=fetched, on_phase=on_phase)
 
 
 def course_rollback(*, course_key: str, to_version: int, actor: str = "") -> SyncRun:
@@ -111,18 +111,26 @@ def course_rollback(*, course_key: str, to_version: int, actor: str = "") -> Syn
     def target(course: Course, stored: StoredTree) -> CourseTree:
         return course_tree_at(course=course, version=to_version)
 
-    with _recording_failure(course_key, why):
-        return _apply(course_key, target, why)
+    with _recording_failure(course_key, why) as clock:
+        return _apply(course_key, target, why, clock)
 
 
 # -- applying --------------------------------------------------------------------------
 
 
+@dataclass
+class _Clock:
+    """When a run started: its duration covers every phase, the fetch included."""
+
+    started: datetime
+    t0: float
+
+
 @contextmanager
-def _recording_failure(course_key: str, why: _Trigger) -> Iterator[None]:
+def _recording_failure(course_key: str, why: _Trigger) -> Iterator[_Clock]:
     started, t0 = timezone.now(), time.perf_counter()
     try:
-        yield
+        yield _Clock(started, t0)
     except Exception as exc:
         _record_failure(course_key, why, exc, started, t0)
         raise
@@ -158,11 +166,12 @@ def _apply(
     course_key: str,
     target: Callable[[Course, StoredTree], CourseTree],
     why: _Trigger,
+    clock: _Clock,
     *,
     fetched: FetchedCourse | None = None,
     on_phase: PhaseCallback = _no_phase,
 ) -> SyncRun:
-    started, t0 = timezone.now(), time.perf_counter()
+    started, t0 = clock.started, clock.t0
     new_hash = fetched.tree.hash if fetched else None
     for attempt in (1, 2):
         try:

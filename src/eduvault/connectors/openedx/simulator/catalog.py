@@ -17,6 +17,9 @@ Each topic ends with a graded topic test, due on the Friday of its week at 17:00
 through Term 2 from 8 May. A few subtopics are graded homework, due that Wednesday.
 """
 
+# Titles use real mathematical symbols (minus, times and prime signs), as a teacher writes them.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import hashlib
@@ -70,6 +73,10 @@ TOPICS: tuple[Topic, ...] = (
                             ("problem", "Problem: state the degree of 4x³ − 2x⁵ + 7", 1.0),
                         ),
                     ),
+                    (
+                        "Check your understanding",
+                        (("problem", "Problem: subtract 3x² − 2x + 1 from 5x² + x − 4", 1.0),),
+                    ),
                 ),
             ),
             (
@@ -92,7 +99,10 @@ TOPICS: tuple[Topic, ...] = (
                     ),
                     (
                         "Practice",
-                        (("problem", "Problem: quotient and remainder of (x³ + 4x − 1) ÷ (x + 1)", 1.0),),
+                        (
+                            ("problem", "Problem: quotient and remainder of (x³ + 4x − 1) ÷ (x + 1)", 1.0),
+                            ("problem", "Problem: divide 6x³ − 7x² − x + 2 by (x − 1)", 2.0),
+                        ),
                     ),
                 ),
             ),
@@ -241,6 +251,16 @@ TOPICS: tuple[Topic, ...] = (
                             ("discussion", "Discussion: when is a negative root not an answer?"),
                         ),
                     ),
+                    (
+                        "Check your understanding",
+                        (
+                            (
+                                "problem",
+                                "Problem: when does a ball with height h = 20t − 5t² reach 15 m?",
+                                2.0,
+                            ),
+                        ),
+                    ),
                 ),
             ),
             (
@@ -286,6 +306,10 @@ TOPICS: tuple[Topic, ...] = (
                     (
                         "Practice",
                         (("problem", "Problem: solve 3x + 2y = 7 and x − 2y = 5", 1.0),),
+                    ),
+                    (
+                        "Check your understanding",
+                        (("problem", "Problem: solve 5x + 2y = 16 and 3x − 4y = 20", 1.0),),
                     ),
                 ),
             ),
@@ -363,7 +387,10 @@ TOPICS: tuple[Topic, ...] = (
                 (
                     (
                         SECTION_A,
-                        (("problem", "Problem: solve 4x − y = 10 and 2x + y = 8", 1.0),),
+                        (
+                            ("problem", "Problem: solve 4x − y = 10 and 2x + y = 8", 1.0),
+                            ("problem", "Problem: solve y = x − 1 and 2x + y = 11 by substitution", 1.0),
+                        ),
                     ),
                     (
                         SECTION_B,
@@ -388,6 +415,16 @@ TOPICS: tuple[Topic, ...] = (
                         (
                             ("html", "Reading: the universal set, subsets and the complement A′"),
                             ("video", "Video: n(A ∪ B) = n(A) + n(B) − n(A ∩ B)"),
+                        ),
+                    ),
+                    (
+                        "Worked examples",
+                        (
+                            (
+                                "problem",
+                                "Problem: A ∩ B and A ∪ B for A = {1, 2, 3, 4} and B = {3, 4, 5}",
+                                1.0,
+                            ),
                         ),
                     ),
                     (
@@ -525,6 +562,20 @@ TOPICS: tuple[Topic, ...] = (
                         ),
                     ),
                     (
+                        "Worked examples",
+                        (
+                            (
+                                "video",
+                                "Video: heat produced varying jointly as the current squared and the time",
+                            ),
+                            (
+                                "problem",
+                                "Problem: z ∝ xy and z = 24 when x = 2, y = 3; find z when x = 5, y = 4",
+                                1.0,
+                            ),
+                        ),
+                    ),
+                    (
                         "Practice",
                         (("problem", "Problem: the volume of a cylinder varies jointly as r² and h", 1.0),),
                     ),
@@ -560,7 +611,10 @@ TOPICS: tuple[Topic, ...] = (
                 (
                     (
                         SECTION_A,
-                        (("problem", "Problem: y ∝ √x and y = 6 when x = 9; find y when x = 25", 1.0),),
+                        (
+                            ("problem", "Problem: y ∝ √x and y = 6 when x = 9; find y when x = 25", 1.0),
+                            ("problem", "Problem: y ∝ 1/x² and y = 4 when x = 3; find y when x = 6", 1.0),
+                        ),
                     ),
                     (
                         SECTION_B,
@@ -633,6 +687,16 @@ TOPICS: tuple[Topic, ...] = (
                             ),
                         ),
                     ),
+                    (
+                        "Check your understanding",
+                        (
+                            (
+                                "problem",
+                                "Problem: the height of a pyramid of volume 96 cm³ on a 6 cm square base",
+                                2.0,
+                            ),
+                        ),
+                    ),
                 ),
             ),
             (
@@ -671,6 +735,7 @@ TOPICS: tuple[Topic, ...] = (
                                 "Problem: curved surface area of a cone with r = 5 cm, l = 13 cm",
                                 1.0,
                             ),
+                            ("problem", "Problem: the volume of a sphere of radius 3 cm in terms of π", 1.0),
                         ),
                     ),
                     (
@@ -693,6 +758,16 @@ TOPICS: tuple[Topic, ...] = (
                         (
                             ("html", "Reading: sin(180° − θ) = sin θ and cos(180° − θ) = −cos θ"),
                             ("video", "Video: the unit circle for angles between 90° and 180°"),
+                        ),
+                    ),
+                    (
+                        "Worked examples",
+                        (
+                            (
+                                "problem",
+                                "Problem: write cos 140° in terms of the cosine of an acute angle",
+                                1.0,
+                            ),
                         ),
                     ),
                     (
@@ -725,7 +800,10 @@ TOPICS: tuple[Topic, ...] = (
                     ),
                     (
                         "Practice",
-                        (("problem", "Problem: a surveyor on the shore of Lake Malawi sights a boat", 2.0),),
+                        (
+                            ("problem", "Problem: a surveyor on the shore of Lake Malawi sights a boat", 2.0),
+                            ("discussion", "Discussion: why the sine rule can give two different triangles"),
+                        ),
                     ),
                 ),
             ),
@@ -826,6 +904,10 @@ TOPICS: tuple[Topic, ...] = (
                         ),
                     ),
                     (
+                        "Worked examples",
+                        (("problem", "Problem: find B given A(2, −1) and the midpoint M(5, 3) of AB", 1.0),),
+                    ),
+                    (
                         "Practice",
                         (("problem", "Problem: the distance between A(1, 2) and B(7, 10)", 1.0),),
                     ),
@@ -864,6 +946,10 @@ TOPICS: tuple[Topic, ...] = (
                         ),
                     ),
                     (
+                        "Worked examples",
+                        (("problem", "Problem: show that y = 2x + 1 and 4x − 2y = 7 are parallel", 1.0),),
+                    ),
+                    (
                         "Practice",
                         (
                             ("problem", "Problem: the line through (1, −2) perpendicular to y = 3x + 4", 2.0),
@@ -887,6 +973,7 @@ TOPICS: tuple[Topic, ...] = (
                                 "Problem: the midpoint and length of PQ for P(−3, 4) and Q(5, −2)",
                                 1.0,
                             ),
+                            ("problem", "Problem: the gradient of the line joining (−1, 3) and (3, −5)", 1.0),
                         ),
                     ),
                     (
@@ -909,6 +996,13 @@ TOPICS: tuple[Topic, ...] = (
                         (
                             ("html", "Reading: class intervals, class boundaries and class marks"),
                             ("video", "Video: grouping the masses of 40 Form 3 students"),
+                        ),
+                    ),
+                    (
+                        "Worked examples",
+                        (
+                            ("html", "Reading: choosing a sensible class width"),
+                            ("problem", "Problem: the class boundaries and class width of 40–49", 1.0),
                         ),
                     ),
                     (
@@ -971,7 +1065,10 @@ TOPICS: tuple[Topic, ...] = (
                 (
                     (
                         SECTION_A,
-                        (("problem", "Problem: the modal class and class marks of a grouped table", 1.0),),
+                        (
+                            ("problem", "Problem: the modal class and class marks of a grouped table", 1.0),
+                            ("problem", "Problem: the class boundaries of the interval 20–29", 1.0),
+                        ),
                     ),
                     (
                         SECTION_B,
@@ -993,6 +1090,16 @@ TOPICS: tuple[Topic, ...] = (
                         (
                             ("html", "Reading: outcomes, events and sample spaces"),
                             ("video", "Video: tossing a coin 50 times in class"),
+                        ),
+                    ),
+                    (
+                        "Worked examples",
+                        (
+                            (
+                                "problem",
+                                "Problem: the relative frequency of sixes in 120 throws of a die",
+                                1.0,
+                            ),
                         ),
                     ),
                     (
@@ -1061,7 +1168,10 @@ TOPICS: tuple[Topic, ...] = (
                 (
                     (
                         SECTION_A,
-                        (("problem", "Problem: P(not a vowel) for a letter chosen from MALAWI", 1.0),),
+                        (
+                            ("problem", "Problem: P(not a vowel) for a letter chosen from MALAWI", 1.0),
+                            ("problem", "Problem: P(two heads) when two fair coins are tossed", 1.0),
+                        ),
                     ),
                     (
                         SECTION_B,
@@ -1085,6 +1195,10 @@ TOPICS: tuple[Topic, ...] = (
                             ("html", "Reading: the order of a matrix and equal matrices"),
                             ("video", "Video: adding and subtracting 2 × 2 matrices"),
                         ),
+                    ),
+                    (
+                        "Worked examples",
+                        (("problem", "Problem: find a and b when two 2 × 2 matrices are equal", 1.0),),
                     ),
                     (
                         "Practice",
@@ -1123,6 +1237,10 @@ TOPICS: tuple[Topic, ...] = (
                             ("html", "Reading: det A = ad − bc and singular matrices"),
                             ("video", "Video: the inverse of the matrix with rows (3 1) and (5 2)"),
                         ),
+                    ),
+                    (
+                        "Worked examples",
+                        (("problem", "Problem: show that AA⁻¹ = I when A has rows (4 3) and (1 1)", 1.0),),
                     ),
                     (
                         "Practice",
@@ -1165,6 +1283,7 @@ TOPICS: tuple[Topic, ...] = (
                                 "Problem: the determinant of the matrix with rows (5 2) and (3 4)",
                                 1.0,
                             ),
+                            ("problem", "Problem: the inverse of the matrix with rows (2 1) and (5 3)", 1.0),
                         ),
                     ),
                     (
@@ -1187,6 +1306,13 @@ TOPICS: tuple[Topic, ...] = (
                         (
                             ("html", "Reading: simple interest, I = PRT ÷ 100"),
                             ("video", "Video: interest on a MK150 000 loan at 12% per annum"),
+                        ),
+                    ),
+                    (
+                        "Worked examples",
+                        (
+                            ("video", "Video: finding the rate given the principal, time and interest"),
+                            ("problem", "Problem: the principal that earns MK36 000 in 4 years at 6%", 1.0),
                         ),
                     ),
                     (
@@ -1243,6 +1369,17 @@ TOPICS: tuple[Topic, ...] = (
                             ),
                         ),
                     ),
+                    (
+                        "Check your understanding",
+                        (
+                            (
+                                "problem",
+                                "Problem: monthly instalments for a MK1 200 000 solar kit over 18 months",
+                                2.0,
+                            ),
+                            ("discussion", "Discussion: is hire purchase ever a good idea?"),
+                        ),
+                    ),
                 ),
             ),
             (
@@ -1251,7 +1388,10 @@ TOPICS: tuple[Topic, ...] = (
                 (
                     (
                         SECTION_A,
-                        (("problem", "Problem: simple interest on MK120 000 at 7.5% for 2 years", 1.0),),
+                        (
+                            ("problem", "Problem: simple interest on MK120 000 at 7.5% for 2 years", 1.0),
+                            ("problem", "Problem: compound interest on MK100 000 at 10% for 2 years", 1.0),
+                        ),
                     ),
                     (
                         SECTION_B,
@@ -1330,7 +1470,10 @@ TOPICS: tuple[Topic, ...] = (
                 (
                     (
                         SECTION_A,
-                        (("problem", "Problem: the angle subtended by an arc at the centre", 1.0),),
+                        (
+                            ("problem", "Problem: the angle subtended by an arc at the centre", 1.0),
+                            ("problem", "Problem: the angle opposite 72° in a cyclic quadrilateral", 1.0),
+                        ),
                     ),
                     (
                         SECTION_B,
@@ -1358,6 +1501,10 @@ TOPICS: tuple[Topic, ...] = (
                         "Practice",
                         (("problem", "Problem: solve −3 ≤ 2x + 1 < 7", 1.0),),
                     ),
+                    (
+                        "Check your understanding",
+                        (("problem", "Problem: the largest integer x such that 3x + 5 < 20", 1.0),),
+                    ),
                 ),
             ),
             (
@@ -1371,6 +1518,7 @@ TOPICS: tuple[Topic, ...] = (
                             ("html", "Reading: broken and solid boundary lines"),
                         ),
                     ),
+                    ("Worked examples", (("video", "Video: the region where x ≥ 0, y ≥ 0 and x + y ≤ 6"),)),
                     (
                         "Practice",
                         (("problem", "Problem: the inequalities that define a shaded triangle", 1.0),),
@@ -1414,7 +1562,10 @@ TOPICS: tuple[Topic, ...] = (
                 (
                     (
                         SECTION_A,
-                        (("problem", "Problem: solve 5x − 4 > 2x + 8", 1.0),),
+                        (
+                            ("problem", "Problem: solve 5x − 4 > 2x + 8", 1.0),
+                            ("problem", "Problem: the integer values of x with −2 < x ≤ 3", 1.0),
+                        ),
                     ),
                     (
                         SECTION_B,
@@ -1509,7 +1660,7 @@ def add_topic(course: SimulatedCourse, outline: Topic, *, index: int | None = No
             )
             for component in components:
                 block_type, name = component[0], component[1]
-                extra = {"weight": component[2]} if len(component) == 3 else {}
+                extra: dict[str, Any] = {"weight": component[2]} if len(component) == 3 else {}
                 course.add(
                     vertical,
                     block_type,

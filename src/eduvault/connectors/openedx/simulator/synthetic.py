@@ -81,11 +81,12 @@ def author_edits(course: SimulatedCourse, *, seed: int = 2, rate: float = 0.01) 
         moved += 1
     edited.delete(doomed)
     chapter = rng.choice(by_type["chapter"])
-    seq = edited.add(chapter, "sequential", "New subsection", block_id="new-seq", graded=True,
+    new = f"new{seed}"
+    seq = edited.add(chapter, "sequential", "New subsection", block_id=f"{new}-seq", graded=True,
                      format="Quiz", due="2026-12-01T23:59:00Z")
     for u in range(5):
-        unit = edited.add(seq, "vertical", f"New unit {u + 1}", block_id=f"new-v{u}")
+        unit = edited.add(seq, "vertical", f"New unit {u + 1}", block_id=f"{new}-v{u}")
         for p in range(10):
-            edited.add(unit, "problem", f"New problem {u + 1}.{p + 1}", block_id=f"new-p{u}-{p}", weight=1.0)
+            edited.add(unit, "problem", f"New problem {u + 1}.{p + 1}", block_id=f"{new}-p{u}-{p}", weight=1.0)
     edited.publish()
     return edited
