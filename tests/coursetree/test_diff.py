@@ -182,3 +182,17 @@ def test_longest_increasing_subsequence(seq, length):
     keep = sorted(longest_increasing_subsequence(seq))
     assert len(keep) == length
     assert all(seq[i] < seq[j] for i, j in zip(keep, keep[1:]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs())
+def test_skipping_by_subtree_hash_gives_the_same_change_set(pair):
+    a, b = pair
+    direct = diff(a, b)
+    a.subtree_hashes()
+    b.subtree_hashes()
+    assert a.has_subtree_hashes and b.has_subtree_hashes
+    assert diff(a, b) == direct
+    same = b.copy()
+    same.subtree_hashes()
+    assert diff(b, same) == []

@@ -26,7 +26,7 @@ def test_insert_update_delete_round_trip():
         {
             "id": pk, "course": course.pk, "external_id": f"n{i}", "kind": "unit",
             "parent": ids[0] if i else None, "position": i, "title": f"Title {i} ' \" \\ ✓",
-            "attributes": attrs, "content_hash": "0" * 32,
+            "attributes": attrs, "content_hash": "0" * 32, "subtree_hash": "",
         }
         for i, (pk, attrs) in enumerate(zip(ids, ATTRIBUTES))
     ]

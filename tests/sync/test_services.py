@@ -220,3 +220,31 @@ def test_a_failing_subscriber_fails_the_run_and_nothing_is_applied(source, cours
         subscriptions.unsubscribe(explode)
     assert snapshot() == before
     assert SyncRun.objects.latest("id").error == "subscriber broke"
+
+
+def test_stored_subtree_hashes_stay_true_to_the_tree(course):
+    """The hashes kept with the nodes (which let the next diff skip unchanged subtrees)
+    always equal freshly computed ones, through every kind of edit and a rollback."""
+    edits = [
+        lambda c: c.rename(c.usage_key("problem", "quad-u1-p"), "Harder problem"),
+        lambda c: c.move(c.usage_key("vertical", "circles-u"), c.usage_key("sequential", "quadratics"), 0),
+        lambda c: c.delete(c.usage_key("html", "quad-u0-html")) or c.delete(c.usage_key("problem", "quad-u0-p")),
+        lambda c: c.add(c.usage_key("vertical", "quad-u0"), "html", "Back again", block_id="again"),
+        lambda c: c.delete(c.usage_key("chapter", "geometry")),
+    ]
+    course_sync_blocks(course_key=COURSE_KEY, blocks=course.blocks_response())
+    for edit in edits:
+        edit(course)
+        course_sync_blocks(course_key=COURSE_KEY, blocks=course.blocks_response())
+        check_stored_hashes()
+    course_rollback(course_key=COURSE_KEY, to_version=2)
+    check_stored_hashes()
+
+
+def check_stored_hashes():
+    loaded = stored()
+    assert loaded.has_subtree_hashes
+    kept = dict(loaded.subtree_hashes())
+    loaded.invalidate()
+    assert kept == loaded.subtree_hashes()
+    assert Course.objects.get(key=COURSE_KEY).content_hash == loaded.hash

@@ -51,6 +51,9 @@ class Node(models.Model):
     #: Typed attributes: graded, format, due, start, weight, block_type, ...
     attributes = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=32)
+    #: Hash of the whole subtree under an inner node ("" for a leaf), kept so that the next
+    #: diff can skip the subtrees that did not change.
+    subtree_hash = models.CharField(max_length=32, blank=True)
 
     class Meta:
         constraints = [

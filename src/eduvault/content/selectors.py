@@ -39,15 +39,18 @@ def course_list(*, token: ApiToken | None = None) -> QuerySet[Course]:
 def course_tree_load(*, course: Course) -> StoredTree:
     """The stored tree of ``course`` (None if it has no nodes yet), in one query."""
     rows = Node.objects.filter(course=course).values_list(
-        "id", "external_id", "kind", "parent_id", "position", "title", "attributes", "content_hash"
+        "id", "external_id", "kind", "parent_id", "position", "title", "attributes", "content_hash", "subtree_hash"
     )
     external_of: dict[object, str] = {}
     nodes: dict[str, TreeNode] = {}
     placed: dict[object, list[tuple[int, str]]] = defaultdict(list)
+    subtree_hashes: dict[str, str] = {}
     root = None
-    for pk, external_id, kind, parent_pk, position, title, attributes, content_hash in rows:
+    for pk, external_id, kind, parent_pk, position, title, attributes, content_hash, subtree_hash in rows:
         external_of[pk] = external_id
         nodes[external_id] = TreeNode(external_id, kind, {"title": title, **attributes}, hash=content_hash)
+        if subtree_hash:
+            subtree_hashes[external_id] = subtree_hash
         if parent_pk is None:
             root = external_id
         else:
@@ -58,4 +61,6 @@ def course_tree_load(*, course: Course) -> StoredTree:
         children.sort()
         nodes[external_of[parent_pk]].children = [c for _, c in children]
     tree = link(root, nodes, validate_fields=False)
+    if len(subtree_hashes) == sum(1 for n in nodes.values() if n.children):
+        tree.set_subtree_hashes(subtree_hashes)
     return StoredTree(tree, {ext: pk.hex for pk, ext in external_of.items()})

@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
-from rest_framework.response import Response
 
 from eduvault.exceptions import EduVaultError, InvalidStructure
 
@@ -66,7 +65,7 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
     return [f"{prefix}{detail}"]
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
     request = context.get("request")
     instance = request.get_full_path() if request is not None else None
     extra: dict[str, Any] = {}
@@ -75,6 +74,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         type_ = f"urn:eduvault:problem:{_slug(type(exc).__name__)}"
         if isinstance(exc, InvalidStructure):
             extra["problems"] = exc.problems
+    elif isinstance(exc, drf.NotAuthenticated):
+        status, title, type_ = 401, "Unauthorized", "about:blank"
+        detail = "An API token is required: send 'Authorization: Bearer <token>'."
     elif isinstance(exc, drf.APIException):
         status, title = exc.status_code, _drf_title(exc)
         detail, extra = _drf_detail(exc)
@@ -88,11 +90,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         return None  # a bug: let Django log it and answer 500
     log.info("api.problem", status=status, problem=type(exc).__name__, detail=detail, path=instance)
-    response = Response(
-        problem_body(status, title, detail, type_=type_, instance=instance, **extra),
-        status=status,
-        content_type=PROBLEM_CONTENT_TYPE,
-    )
+    # A plain JSON response, not a DRF Response: a problem is JSON whatever renderer the
+    # view negotiated (the schema view would otherwise render it as YAML).
+    response = problem_response(status, title, detail, type_=type_, instance=instance, **extra)
     if isinstance(exc, drf.APIException):
         if getattr(exc, "auth_header", None):
             response["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]

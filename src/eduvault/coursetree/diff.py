@@ -1,7 +1,9 @@
 """The diff engine: the minimal change set that turns one course tree into another.
 
-Linear in the size of the course. Subtrees whose content hash is unchanged are skipped
-whole; among siblings that keep their parent, only those outside a longest increasing
+Linear in the size of the course. When both trees carry their subtree hashes (a stored tree
+keeps them, and an incoming tree has them once its course hash is taken), unchanged subtrees
+are skipped whole; otherwise nodes are compared directly, which costs less than hashing both
+trees first. Among siblings that keep their parent, only those outside a longest increasing
 subsequence of old positions move. The change set is ordered so that, applied in order
 (:func:`eduvault.coursetree.patch.apply`), it turns the old tree into the new one:
 creates, moves and updates in the new tree's preorder (a parent is always in place before
@@ -12,7 +14,7 @@ survives has been moved out of it.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from eduvault.coursetree.changes import Change
@@ -32,9 +34,12 @@ def _diff(old: CourseTree | None, new: CourseTree) -> list[Change]:
     if old is None or not old.nodes:
         return _create_all(new)
     old_nodes, new_nodes = old.nodes, new.nodes
-    old_hashes, new_hashes = old.subtree_hashes(), new.subtree_hashes()
-    if old.root == new.root and old.hash == new.hash:
-        return []
+    hashed = old.has_subtree_hashes and new.has_subtree_hashes
+    old_hashes = old.subtree_hashes() if hashed else {}
+    new_hashes = new.subtree_hashes() if hashed else {}
+    if hashed and old.root == new.root and old_hashes.get(old.root) == new_hashes.get(new.root):
+        if new_hashes.get(new.root) is not None or old[old.root].same_content(new[new.root]):
+            return []
 
     out: list[Change] = []
     emit = out.append
@@ -68,8 +73,9 @@ def _diff(old: CourseTree | None, new: CourseTree) -> list[Change]:
                 )
             )
         if n.children:
-            if old_hashes.get(node_id) == new_hashes[node_id]:
-                continue  # the whole subtree is unchanged (it may have moved as a unit)
+            if hashed:
+                if old_hashes.get(node_id) == new_hashes[node_id]:
+                    continue  # the whole subtree is unchanged (it may have moved as a unit)
         elif not o.children and o.fields == n.fields and o.kind == n.kind:
             continue  # an unchanged leaf
         if o.fields != n.fields or o.kind != n.kind:
@@ -96,9 +102,10 @@ def _place(node: Node, nodes: dict[str, Node], position: Callable[[Node], int]) 
     return path
 
 
-def _children_in_reverse(n: Node) -> list[tuple[str, int]]:
+def _children_in_reverse(n: Node) -> Iterator[tuple[str, int]]:
+    """(child, position) pairs, last child first, for a stack that pops the first one first."""
     children = n.children
-    return [(children[i], i) for i in range(len(children) - 1, -1, -1)]
+    return zip(reversed(children), range(len(children) - 1, -1, -1))
 
 
 def _create_all(new: CourseTree) -> list[Change]:

@@ -307,10 +307,16 @@ def _write_nodes(course: Course, stored: StoredTree, new: CourseTree, changes: l
         if ch.old_parent is not None:
             parents.add(ch.old_parent)
 
+    # Inner nodes whose subtree hash changed: the ancestors of every change.
+    new_hashes = new.subtree_hashes()
+    old_hashes = old.subtree_hashes() if old is not None else {}
+    new_ids = set(created)
+    touched.update(n for n, h in new_hashes.items() if old_hashes.get(n) != h and n not in new_ids)
+    touched.update(n for n in old_hashes.keys() - new_hashes.keys() if n in new.nodes)  # now leaves
+
     # Siblings that did not move but whose index changed as others came and went.
     nodes = new.nodes
     old_nodes = old.nodes if old is not None else {}
-    new_ids = set(created)
     for parent in parents:
         node = nodes.get(parent)
         if node is None:
@@ -342,6 +348,7 @@ def _write_nodes(course: Course, stored: StoredTree, new: CourseTree, changes: l
             "title": fields.get("title", ""),
             "attributes": {k: v for k, v in fields.items() if k != "title"},
             "content_hash": node.hash,
+            "subtree_hash": new_hashes.get(node_id, ""),
         }
 
     bulk.delete_rows(Node, deleted)

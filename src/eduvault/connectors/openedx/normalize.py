@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eduvault.coursetree.kinds import INHERITED_FIELDS
-from eduvault.coursetree.tree import MAX_DEPTH, MAX_NODES, CourseTree, Node, check_fields, gc_paused, link
+from eduvault.coursetree.kinds import INHERITED_FIELDS, handler_for
+from eduvault.coursetree.tree import MAX_DEPTH, MAX_NODES, MAX_PROBLEMS, CourseTree, Node, gc_paused, link
 from eduvault.exceptions import InvalidStructure
 
 #: The fields Edu Vault asks the Blocks API for.
@@ -53,8 +53,8 @@ def normalize_blocks(
             raise InvalidStructure(
                 f"the course has {len(blocks):,} blocks; at most {MAX_NODES:,} are accepted"
             )
-        tree = _walk(root, blocks, kinds, other_kind)
-        if tree is None:
+        walked = _walk(root, blocks, kinds, other_kind)
+        if walked is None:
             # Not a tree: build the nodes as they are and let link() name every problem.
             nodes = {
                 key: Node(key, "unit", {"title": ""}, list(_children(key, block)), hash="")
@@ -62,8 +62,38 @@ def normalize_blocks(
             }
             link(root, nodes, validate_fields=False)
             raise InvalidStructure("the structure is not a tree")  # pragma: no cover
-        check_fields(tree)
+        tree, suspects = walked
+        _check_suspects(tree, suspects)
     return tree
+
+
+def _check_suspects(tree: CourseTree, suspects: list[str]) -> None:
+    """Let each suspect node's kind handler say what is wrong with it, if anything."""
+    problems = []
+    for node_id in suspects:
+        node = tree.nodes[node_id]
+        message = handler_for(node.kind).validate(node_id, node.fields)
+        if message:
+            problems.append(message)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+    if problems:
+        raise InvalidStructure(problems)
+
+
+
+def _plain_checks(kind: str) -> tuple[Any, ...]:
+    """For one kind, the classes each Open edX field may have to pass without a closer look
+    (from the kind's handler), in the order title, block_type, format, weight, graded, due,
+    start. A field the handler does not declare, or types with a predicate (timestamps),
+    gets an empty set, so nodes that carry it go to the handler's full validation."""
+    handler = handler_for(kind)
+    plain = handler.plain_classes()
+    names = ("title", "block_type", "format", "weight", "graded", "due", "start")
+    checks = tuple(plain.get(name, frozenset()) for name in names)
+    if set(handler.required) - {"title", "block_type"}:
+        return (frozenset(),) * len(names)  # every node of this kind gets the full check
+    return checks
 
 
 def _children(key: str, block: Any) -> list[str]:
@@ -79,61 +109,88 @@ def _children(key: str, block: Any) -> list[str]:
 
 def _walk(
     root: str, blocks: dict[str, Any], kinds: Mapping[str, str], other_kind: str
-) -> CourseTree | None:
-    """Build the canonical tree in one preorder walk from the root, or return None if the
-    blocks do not form a tree (a child missing, seen twice, unreachable, or too deep)."""
+) -> tuple[CourseTree, list[str]] | None:
+    """Build the canonical tree in one walk from the root, level by level (parents before
+    children), or return None if the blocks do not form a tree: a child missing or seen
+    twice, a block unreachable, or the tree too deep.
+
+    Field types are checked on the way against each kind's handler; nodes that do not pass
+    the quick check are returned as suspects for the handler's full validation.
+    """
     nodes: dict[str, Node] = {}
+    suspects: list[str] = []
+    suspect = suspects.append
+    checks_by_kind: dict[str, tuple[Any, ...]] = {}
     names = INHERITED_FIELDS
-    # (key, parent key, parent's effective graded/due/start, depth)
-    stack: list[tuple[str, str | None, tuple[Any, Any, Any], int]] = [
-        (root, None, (False, None, None), 0)
-    ]
-    pop, push, block_of, kind_of, new_node = stack.pop, stack.extend, blocks.get, kinds.get, Node
+    block_of, kind_of, new_node = blocks.get, kinds.get, Node
+    # One entry per parent: its key, its children, its effective graded/due/start.
+    level: list[tuple[str | None, list[str], tuple[Any, Any, Any]]] = [(None, [root], (False, None, None))]
+    depth = 0
     try:
-        while stack:
-            key, parent, inherited, depth = pop()
-            if key in nodes:
+        while level:
+            if depth > MAX_DEPTH:
                 return None
-            block = block_of(key)
-            if block.__class__ is not dict:
-                return None if block is None else _children(key, block)  # type: ignore[return-value]
-            get = block.get
-            if get("id", key) != key:
-                raise InvalidStructure(f"block {key!r} has a different id, {get('id')!r}")
-            block_type = get("type")
-            if block_type.__class__ is not str or not block_type:
-                raise InvalidStructure(f"block {key!r} has no type")
-            title = get("display_name")
-            fields: dict[str, Any] = {"title": "" if title is None else title, "block_type": block_type}
-            value = get("format")
-            if value is not None:
-                fields["format"] = value
-            value = get("weight")
-            if value is not None:
-                fields["weight"] = float(value) if value.__class__ is int else value
-            mine = (get("graded", False), get("due"), get("start"))
-            if mine != inherited:
-                for i in (0, 1, 2):
-                    if mine[i] != inherited[i]:
-                        fields[names[i]] = mine[i]
-            children = get("children")
-            if children is None:
-                nodes[key] = new_node(key, kind_of(block_type, other_kind), fields, [], parent)
-                continue
-            if children.__class__ is not list:
-                _children(key, block)
-            nodes[key] = new_node(key, kind_of(block_type, other_kind), fields, children, parent)
-            if depth == MAX_DEPTH:
-                return None
+            below: list[tuple[str | None, list[str], tuple[Any, Any, Any]]] = []
+            add = below.append
+            for parent, children, inherited in level:
+                for key in children:
+                    if key in nodes:
+                        return None
+                    block = block_of(key)
+                    if block.__class__ is not dict:
+                        return None if block is None else _children(key, block)  # type: ignore[return-value]
+                    get = block.get
+                    if get("id", key) != key:
+                        raise InvalidStructure(f"block {key!r} has a different id, {get('id')!r}")
+                    block_type = get("type")
+                    if block_type.__class__ is not str or not block_type:
+                        raise InvalidStructure(f"block {key!r} has no type")
+                    kind = kind_of(block_type, other_kind)
+                    checks = checks_by_kind.get(kind)
+                    if checks is None:
+                        checks = checks_by_kind[kind] = _plain_checks(kind)
+                    title = get("display_name")
+                    if title is None:
+                        title = ""
+                    fields: dict[str, Any] = {"title": title, "block_type": block_type}
+                    ok = title.__class__ in checks[0] and str in checks[1]
+                    value = get("format")
+                    if value is not None:
+                        fields["format"] = value
+                        ok = ok and value.__class__ in checks[2]
+                    value = get("weight")
+                    if value is not None:
+                        if value.__class__ is int:
+                            value = float(value)
+                        fields["weight"] = value
+                        ok = ok and value.__class__ in checks[3]
+                    mine = (get("graded", False), get("due"), get("start"))
+                    if mine != inherited:
+                        for i in (0, 1, 2):
+                            if mine[i] != inherited[i]:
+                                fields[names[i]] = value = mine[i]
+                                ok = ok and value.__class__ in checks[4 + i]
+                    if not ok:
+                        suspect(key)
+                    grandchildren = get("children")
+                    if grandchildren:
+                        if grandchildren.__class__ is not list:
+                            _children(key, block)
+                        nodes[key] = new_node(key, kind, fields, grandchildren, parent)
+                        add((key, grandchildren, mine))
+                    else:
+                        if grandchildren is not None and grandchildren.__class__ is not list:
+                            _children(key, block)
+                        nodes[key] = new_node(key, kind, fields, [], parent)
+            level = below
             depth += 1
-            push([(child, key, mine, depth) for child in reversed(children)])
     except TypeError:  # an unhashable child id
         for key, block in blocks.items():
             _children(key, block)
         raise
     if len(nodes) != len(blocks):
         return None
-    return CourseTree(root, nodes)
+    return CourseTree(root, nodes), suspects
 
 
 def _blocks_of(response: Any) -> tuple[str, dict[str, Any]]:

@@ -1,0 +1,176 @@
+"""The command line, as users and the acceptance checks drive it: real processes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import COURSE_KEY, run_cli, small_course
+
+
+@pytest.fixture
+def files(tmp_path):
+    course = small_course()
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(course.blocks_response()))
+    course.rename(course.usage_key("chapter", "geometry"), "Geometry & measures")
+    course.move(course.usage_key("sequential", "circles"), course.usage_key("chapter", "algebra"), 1)
+    course.delete(course.usage_key("vertical", "quad-u1"))
+    course.add(course.usage_key("vertical", "quad-u0"), "video", "Worked example", block_id="vid", index=0)
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(course.blocks_response()))
+    return course, str(old), str(new)
+
+
+def key(course, block_type, block_id):
+    return course.usage_key(block_type, block_id)
+
+
+def test_diff_prints_json_lines_and_needs_no_database(files, tmp_path):
+    course, old, new = files
+    env = {"PATH": "/usr/bin:/bin", "EDUVAULT_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+    result = run_cli("diff", old, new, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    # In the new tree's preorder (a parent before its children), then the deletes.
+    assert lines == [
+        {"op": "create", "kind": "activity", "id": key(course, "video", "vid"), "parent": key(course, "vertical", "quad-u0"),
+         "position": 0, "fields": {"title": "Worked example", "block_type": "video"}},
+        {"op": "move", "kind": "subtopic", "id": key(course, "sequential", "circles"), "parent": key(course, "chapter", "algebra"),
+         "position": 1},
+        {"op": "update", "kind": "topic", "id": key(course, "chapter", "geometry"), "fields": {"title": ["Geometry", "Geometry & measures"]}},
+        {"op": "delete", "kind": "unit", "id": key(course, "vertical", "quad-u1")},
+    ]
+    summary = run_cli("diff", old, new, "--summary", env=env)
+    assert json.loads(summary.stdout) == {
+        "create": {"activity": 1}, "update": {"topic": 1}, "move": {"subtopic": 1}, "delete": {"unit": 1}, "total": 4,
+    }
+
+
+def test_diff_of_identical_files_is_empty(files):
+    _, old, _ = files
+    result = run_cli("diff", old, old)
+    assert (result.returncode, result.stdout) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"root": "a", "blocks": {"a": {"id": "a", "type": "course", "children": ["a"]}}}', "cycle"),
+        ('{"root": "a", "blocks": {"a": {"id": "a", "type": "course", "children": ["b"]}}}', "missing from the structure"),
+    ],
+)
+def test_diff_rejects_invalid_input_with_exit_2_and_one_line(files, tmp_path, content, message):
+    _, old, _ = files
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    result = run_cli("diff", old, str(bad))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr and "bad.json" in result.stderr
+
+
+def test_diff_of_a_missing_file(files):
+    _, old, _ = files
+    result = run_cli("diff", old, "/nonexistent/new.json")
+    assert result.returncode == 2
+    assert "no such file" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_show_history_rollback(files):
+    course, old, new = files
+    first = run_cli("sync", "openedx", COURSE_KEY, "--blocks-file", old, check=True)
+    assert "applied" in first.stdout and "version 0 → 1" in first.stdout
+    v1 = run_cli("show", COURSE_KEY, check=True).stdout
+    assert "topic  Geometry  [" in v1
+    second = run_cli("sync", "openedx", COURSE_KEY, "--blocks-file", new, check=True)
+    assert "version 1 → 2: 1 created, 1 updated, 1 moved, 1 deleted" in second.stdout
+    v2 = run_cli("show", COURSE_KEY, check=True).stdout
+    assert "Geometry & measures" in v2 and v2 != v1
+    assert run_cli("show", COURSE_KEY, "--version", "1", check=True).stdout == v1
+
+    tree = json.loads(run_cli("show", COURSE_KEY, "--json", check=True).stdout)
+    assert (tree["id"], tree["kind"], tree["title"]) == (course.root, "course", "Test Mathematics")
+    assert tree["attributes"] == {"block_type": "course", "start": "2026-01-05T07:30:00Z"}
+    assert [c["title"] for c in tree["children"]] == ["Algebra", "Geometry & measures"]
+
+    history = run_cli("history", COURSE_KEY, check=True).stdout
+    assert "1→2" in history and "applied" in history
+
+    rollback = run_cli("rollback", COURSE_KEY, "--to-version", "1", check=True)
+    assert "version 2 → 3" in rollback.stdout
+    assert run_cli("show", COURSE_KEY, check=True).stdout == v1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failures_exit_non_zero_with_the_reason(files, tmp_path):
+    _, old, _ = files
+    missing = run_cli("show", "course-v1:No+Such+Course")
+    assert missing.returncode != 0 and "no course with key" in missing.stderr
+    run_cli("sync", "openedx", COURSE_KEY, "--blocks-file", old, check=True)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"root": "x", "blocks": {"x": {"id": "x", "type": "course", "children": ["x"]}}}')
+    failed = run_cli("sync", "openedx", COURSE_KEY, "--blocks-file", str(bad))
+    assert failed.returncode != 0 and "cycle" in failed.stderr
+    no_version = run_cli("rollback", COURSE_KEY, "--to-version", "7")
+    assert no_version.returncode != 0 and "no version 7" in no_version.stderr
+    no_source = run_cli("sync", "openedx", COURSE_KEY)
+    assert no_source.returncode != 0 and "no openedx source is registered" in no_source.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_source_add_and_list_never_print_the_secret(simulator, course):
+    added = run_cli(
+        "source", "add", "openedx", "lms", "--base-url", simulator.base_url,
+        "--client-id", "eduvault-sync", "--client-secret", "s3cret-client-secret", "--webhook-secret", "whsec-42",
+        check=True,
+    )
+    listed = run_cli("source", "list", check=True)
+    for output in (added.stdout + added.stderr, listed.stdout + listed.stderr):
+        assert "s3cret-client-secret" not in output and "whsec-42" not in output
+    assert "lms" in listed.stdout and simulator.base_url in listed.stdout
+    synced = run_cli("sync", "openedx", COURSE_KEY, "--source", "lms", check=True)
+    assert "version 0 → 1" in synced.stdout
+    duplicate = run_cli(
+        "source", "add", "openedx", "lms", "--base-url", simulator.base_url, "--client-id", "x", "--client-secret", "y"
+    )
+    assert duplicate.returncode != 0 and "already exists" in duplicate.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_create_prints_the_token_once():
+    created = run_cli("token", "create", "student-app", "--role", "consumer", "--course", COURSE_KEY, check=True)
+    token = created.stdout.strip()
+    assert token.startswith("ev_") and len(token) > 40
+    listed = run_cli("token", "list", check=True).stdout
+    assert "student-app" in listed and token not in listed
+    from eduvault.core.models import ApiToken
+
+    stored = ApiToken.objects.get(name="student-app")
+    assert token not in (stored.key_hash, stored.prefix) and stored.courses == [COURSE_KEY]
+
+
+def test_every_command_has_help():
+    overview = run_cli("help", env=None)
+    for command in ("demo", "sync", "show", "history", "diff", "rollback", "source", "token", "serve"):
+        assert f"  {command}" in overview.stdout
+        result = run_cli(command, "--help")
+        assert result.returncode == 0 and "usage:" in result.stdout, command
+    for sub in (("source", "add"), ("source", "list"), ("token", "create"), ("token", "list"), ("token", "revoke")):
+        assert run_cli(*sub, "--help").returncode == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_runs_end_to_end(tmp_path):
+    from tests.conftest import database_env
+
+    env = database_env()
+    result = run_cli("demo", "--no-serve", env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for expected in ("Edit 6 of 6", "version 6 → 7", "moved subtopic", "deleted topic", "unchanged"):
+        assert expected in out
