@@ -31,12 +31,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
-from eduvault.connectors.openedx.normalize import normalize_blocks  # noqa: E402
-from eduvault.connectors.openedx.simulator.synthetic import author_edits, synthetic_course  # noqa: E402
-from eduvault.coursetree import count_ops, diff  # noqa: E402
+from eduvault.connectors.openedx.normalize import normalize_blocks
+from eduvault.connectors.openedx.simulator.synthetic import author_edits, synthetic_course
+from eduvault.coursetree import count_ops, diff
 
 console = Console()
 
@@ -45,7 +45,10 @@ def measure_engine(size: int, repeat: int) -> dict:
     course = synthetic_course(size)
     edited = author_edits(course)
     # The documents as they arrive from the platform or a file: bytes.
-    old_doc, new_doc = json.dumps(course.blocks_response()).encode(), json.dumps(edited.blocks_response()).encode()
+    old_doc, new_doc = (
+        json.dumps(course.blocks_response()).encode(),
+        json.dumps(edited.blocks_response()).encode(),
+    )
 
     # Parse, normalize and diff back to back in each round, so the three share the machine's
     # state of the moment; the ratios are taken per round, and their median reported.
@@ -63,11 +66,16 @@ def measure_engine(size: int, repeat: int) -> dict:
         del old_json, new_json, old_tree, new_tree
     parse, normalize, diffing = (statistics.median(r[i] for r in rounds) for i in range(3))
     return {
-        "size": len(course.blocks), "mb": (len(old_doc) + len(new_doc)) / 1e6, "parse": parse,
-        "normalize": normalize, "diff": diffing, "changes": count_ops(changes),
+        "size": len(course.blocks),
+        "mb": (len(old_doc) + len(new_doc)) / 1e6,
+        "parse": parse,
+        "normalize": normalize,
+        "diff": diffing,
+        "changes": count_ops(changes),
         "ratio": statistics.median((n + d) / p for p, n, d in rounds),
         "diff_ratio": statistics.median(d / p for p, n, d in rounds),
-        "course": course, "edited": edited,
+        "course": course,
+        "edited": edited,
     }
 
 
@@ -110,16 +118,20 @@ def measure_apply(result: dict) -> dict:
         statements = Counter()
         for query in ctx.captured_queries:
             sql = query["sql"]
-            if "SAVEPOINT" in sql:
+            if "SAVEPOINT" in sql or sql.split(None, 1)[0].upper() in ("BEGIN", "COMMIT"):
                 continue
-            table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
-            statements[f"{sql.split(None, 1)[0].upper()} {table.group(1) if table else '?'}"] += 1
+            table = re.search(r'(?:COPY|FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
+            verb = sql.split(None, 1)[0].upper().replace("COPY", "INSERT")  # COPY … FROM STDIN inserts
+            name = table.group(1).split("_", 1)[-1] if table else "?"
+            statements[f"{verb.lower()} {name}"] += 1
         out[label] = {"seconds": elapsed, "queries": sum(statements.values()), "by_kind": statements}
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/test")
@@ -134,19 +146,36 @@ def main() -> None:
             results.append(measure_engine(size, args.repeat))
 
     table = Table(title=f"Diff engine vs. json parse (medians of {args.repeat} rounds)", header_style="bold")
-    for column in ("blocks", "JSON MB", "parse s", "normalize s", "diff s", "diff/parse", "(norm+diff)/parse", "changes"):
+    for column in (
+        "blocks",
+        "JSON MB",
+        "parse s",
+        "normalize s",
+        "diff s",
+        "diff/parse",
+        "(norm+diff)/parse",
+        "changes",
+    ):
         table.add_column(column, justify="right")
     for r in results:
         changes = " ".join(f"{op[0]}{n}" for op, n in r["changes"].items())
         table.add_row(
-            f"{r['size']:,}", f"{r['mb']:.1f}", f"{r['parse']:.3f}", f"{r['normalize']:.3f}", f"{r['diff']:.3f}",
-            f"{r['diff_ratio']:.2f}", f"{r['ratio']:.2f}", changes,
+            f"{r['size']:,}",
+            f"{r['mb']:.1f}",
+            f"{r['parse']:.3f}",
+            f"{r['normalize']:.3f}",
+            f"{r['diff']:.3f}",
+            f"{r['diff_ratio']:.2f}",
+            f"{r['ratio']:.2f}",
+            changes,
         )
     console.print(table)
     biggest = results[-1]
     ratio = biggest["ratio"]
     verdict = "meets" if ratio <= 1.0 else "MISSES"
-    console.print(f"target: at {biggest['size']:,} blocks normalize + diff ≤ parse: {ratio:.2f} × parse, {verdict} it")
+    console.print(
+        f"target: at {biggest['size']:,} blocks normalize + diff ≤ parse: {ratio:.2f} × parse, {verdict} it"
+    )
 
     if args.no_db:
         return
@@ -156,7 +185,10 @@ def main() -> None:
         console.print(f"PostgreSQL not reachable at {args.postgres}: apply not measured")
         return
     setup_database(args.postgres)
-    table = Table(title="Apply on PostgreSQL (one transaction each)", header_style="bold")
+    table = Table(
+        title="Apply on PostgreSQL (one transaction each; statements besides BEGIN/COMMIT)",
+        header_style="bold",
+    )
     for column in ("blocks", "apply", "seconds", "statements", "by kind"):
         table.add_column(column, justify="right" if column != "by kind" else "left")
     for r in results:
@@ -164,7 +196,7 @@ def main() -> None:
         with console.status(status_text):
             applied = measure_apply(r)
         for label, a in applied.items():
-            kinds = ", ".join(f"{k} {n}" for k, n in sorted(a["by_kind"].items()))
+            kinds = ", ".join(f"{k}{'' if n == 1 else f' ×{n}'}" for k, n in sorted(a["by_kind"].items()))
             table.add_row(f"{r['size']:,}", label, f"{a['seconds']:.3f}", str(a["queries"]), kinds)
     console.print(table)
 

@@ -35,8 +35,13 @@ def small_course(key: str = COURSE_KEY) -> SimulatedCourse:
         course.add(unit, "html", f"Reading {u + 1}", block_id=f"quad-u{u}-html")
         course.add(unit, "problem", f"Problem {u + 1}", block_id=f"quad-u{u}-p", weight=1.0)
     test = course.add(
-        algebra, "sequential", "Algebra test", block_id="algebra-test",
-        graded=True, format="Topic Test", due="2026-02-13T23:59:00Z",
+        algebra,
+        "sequential",
+        "Algebra test",
+        block_id="algebra-test",
+        graded=True,
+        format="Topic Test",
+        due="2026-02-13T23:59:00Z",
     )
     unit = course.add(test, "vertical", "Test questions", block_id="test-u")
     for p in range(3):
@@ -65,8 +70,11 @@ def source(db, simulator: OpenEdxSimulator):
     from eduvault.connectors.services import source_add
 
     return source_add(
-        platform="openedx", name="lms", base_url=simulator.base_url,
-        client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+        platform="openedx",
+        name="lms",
+        base_url=simulator.base_url,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
     )
 
 
@@ -107,9 +115,15 @@ def run_cli(*args: str, check: bool = False, timeout: float = 120, **kwargs) -> 
     """Run ``eduvault ARGS…`` in a child process against the test database."""
     result = subprocess.run(
         [sys.executable, "-m", "eduvault", *args],
-        capture_output=True, text=True, env=kwargs.pop("env", None) or database_env(),
-        timeout=timeout, cwd=Path(__file__).parent.parent, **kwargs,
+        capture_output=True,
+        text=True,
+        env=kwargs.pop("env", None) or database_env(),
+        timeout=timeout,
+        cwd=Path(__file__).parent.parent,
+        **kwargs,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"eduvault {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"eduvault {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
     return result

@@ -13,12 +13,12 @@ import tempfile
 os.environ.setdefault("EDUVAULT_DATA_DIR", tempfile.mkdtemp(prefix="eduvault-tests-"))
 os.environ.setdefault("EDUVAULT_LOG_LEVEL", "WARNING")
 
-from tests.services import choose_database_url  # noqa: E402
+from tests.services import choose_database_url
 
 os.environ["DATABASE_URL"] = choose_database_url()
 
-from eduvault.config.settings import *  # noqa: E402,F403
-from eduvault.config.settings import DATA_DIR, DATABASES  # noqa: E402
+from eduvault.config.settings import *  # noqa: F403
+from eduvault.config.settings import DATA_DIR, DATABASES
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory: tests start worker processes that must see the same database.

@@ -94,16 +94,27 @@ def test_courses_tree_runs_and_changes(synced, api):
     assert run["course_key"] == COURSE_KEY
     changes = api.get(f"/api/v1/runs/{runs[0]['id']}/changes/").json()["results"]
     assert [(c["op"], c["kind"], c["before"], c["after"]) for c in changes] == [
-        ("update", "topic", {"fields": {"title": "Algebra"}}, {"fields": {"title": "Algebra <script>alert(1)</script>"}})
+        (
+            "update",
+            "topic",
+            {"fields": {"title": "Algebra"}},
+            {"fields": {"title": "Algebra <script>alert(1)</script>"}},
+        )
     ]
-    assert changes[0]["id"] == synced.usage_key("chapter", "algebra") and isinstance(changes[0]["cursor"], int)
+    assert changes[0]["id"] == synced.usage_key("chapter", "algebra") and isinstance(
+        changes[0]["cursor"], int
+    )
 
 
 def test_a_consumer_sees_only_its_courses(synced):
     _, value = token_create(name="student-app", role="consumer", courses=[COURSE_KEY])
     consumer = client_with(value)
     assert [c["key"] for c in consumer.get("/api/v1/courses/").json()["results"]] == [COURSE_KEY]
-    for path in (f"/api/v1/courses/{OTHER_KEY}/", f"/api/v1/courses/{OTHER_KEY}/tree/", f"/api/v1/courses/{OTHER_KEY}/runs/"):
+    for path in (
+        f"/api/v1/courses/{OTHER_KEY}/",
+        f"/api/v1/courses/{OTHER_KEY}/tree/",
+        f"/api/v1/courses/{OTHER_KEY}/runs/",
+    ):
         assert_problem(consumer.get(path), 404, "no course with key")
     other_run = api_run_id(OTHER_KEY)
     assert_problem(consumer.get(f"/api/v1/runs/{other_run}/"), 404)
@@ -129,7 +140,9 @@ def test_errors_are_problem_json(synced, api):
 
 
 def test_oversized_bodies_are_refused_before_anything_reads_them(api):
-    response = api.generic("POST", "/api/v1/courses/", b"x" * (1024 * 1024 + 1), content_type="application/json")
+    response = api.generic(
+        "POST", "/api/v1/courses/", b"x" * (1024 * 1024 + 1), content_type="application/json"
+    )
     assert_problem(response, 413, "at most 1,048,576")
 
 
@@ -137,7 +150,9 @@ def test_the_openapi_schema(api):
     response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
-    assert {"/api/v1/courses/", "/api/v1/courses/{key}/tree/", "/api/v1/runs/{run_id}/changes/"} <= set(schema["paths"])
+    assert {"/api/v1/courses/", "/api/v1/courses/{key}/tree/", "/api/v1/runs/{run_id}/changes/"} <= set(
+        schema["paths"]
+    )
 
 
 def free_port() -> int:
@@ -153,7 +168,10 @@ def test_served_by_uvicorn():
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "eduvault", "serve", "--port", str(port)],
-        env=database_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=database_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"

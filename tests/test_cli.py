@@ -29,22 +29,46 @@ def key(course, block_type, block_id):
 
 def test_diff_prints_json_lines_and_needs_no_database(files, tmp_path):
     course, old, new = files
-    env = {"PATH": "/usr/bin:/bin", "EDUVAULT_DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "EDUVAULT_DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+    }
     result = run_cli("diff", old, new, env=env)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     # In the new tree's preorder (a parent before its children), then the deletes.
     assert lines == [
-        {"op": "create", "kind": "activity", "id": key(course, "video", "vid"), "parent": key(course, "vertical", "quad-u0"),
-         "position": 0, "fields": {"title": "Worked example", "block_type": "video"}},
-        {"op": "move", "kind": "subtopic", "id": key(course, "sequential", "circles"), "parent": key(course, "chapter", "algebra"),
-         "position": 1},
-        {"op": "update", "kind": "topic", "id": key(course, "chapter", "geometry"), "fields": {"title": ["Geometry", "Geometry & measures"]}},
+        {
+            "op": "create",
+            "kind": "activity",
+            "id": key(course, "video", "vid"),
+            "parent": key(course, "vertical", "quad-u0"),
+            "position": 0,
+            "fields": {"title": "Worked example", "block_type": "video"},
+        },
+        {
+            "op": "move",
+            "kind": "subtopic",
+            "id": key(course, "sequential", "circles"),
+            "parent": key(course, "chapter", "algebra"),
+            "position": 1,
+        },
+        {
+            "op": "update",
+            "kind": "topic",
+            "id": key(course, "chapter", "geometry"),
+            "fields": {"title": ["Geometry", "Geometry & measures"]},
+        },
         {"op": "delete", "kind": "unit", "id": key(course, "vertical", "quad-u1")},
     ]
     summary = run_cli("diff", old, new, "--summary", env=env)
     assert json.loads(summary.stdout) == {
-        "create": {"activity": 1}, "update": {"topic": 1}, "move": {"subtopic": 1}, "delete": {"unit": 1}, "total": 4,
+        "create": {"activity": 1},
+        "update": {"topic": 1},
+        "move": {"subtopic": 1},
+        "delete": {"unit": 1},
+        "total": 4,
     }
 
 
@@ -59,7 +83,10 @@ def test_diff_of_identical_files_is_empty(files):
     [
         ("{not json", "not valid JSON"),
         ('{"root": "a", "blocks": {"a": {"id": "a", "type": "course", "children": ["a"]}}}', "cycle"),
-        ('{"root": "a", "blocks": {"a": {"id": "a", "type": "course", "children": ["b"]}}}', "missing from the structure"),
+        (
+            '{"root": "a", "blocks": {"a": {"id": "a", "type": "course", "children": ["b"]}}}',
+            "missing from the structure",
+        ),
     ],
 )
 def test_diff_rejects_invalid_input_with_exit_2_and_one_line(files, tmp_path, content, message):
@@ -125,8 +152,18 @@ def test_failures_exit_non_zero_with_the_reason(files, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_source_add_and_list_never_print_the_secret(simulator, course):
     added = run_cli(
-        "source", "add", "openedx", "lms", "--base-url", simulator.base_url,
-        "--client-id", "eduvault-sync", "--client-secret", "s3cret-client-secret", "--webhook-secret", "whsec-42",
+        "source",
+        "add",
+        "openedx",
+        "lms",
+        "--base-url",
+        simulator.base_url,
+        "--client-id",
+        "eduvault-sync",
+        "--client-secret",
+        "s3cret-client-secret",
+        "--webhook-secret",
+        "whsec-42",
         check=True,
     )
     listed = run_cli("source", "list", check=True)
@@ -136,14 +173,25 @@ def test_source_add_and_list_never_print_the_secret(simulator, course):
     synced = run_cli("sync", "openedx", COURSE_KEY, "--source", "lms", check=True)
     assert "version 0 → 1" in synced.stdout
     duplicate = run_cli(
-        "source", "add", "openedx", "lms", "--base-url", simulator.base_url, "--client-id", "x", "--client-secret", "y"
+        "source",
+        "add",
+        "openedx",
+        "lms",
+        "--base-url",
+        simulator.base_url,
+        "--client-id",
+        "x",
+        "--client-secret",
+        "y",
     )
     assert duplicate.returncode != 0 and "already exists" in duplicate.stderr
 
 
 @pytest.mark.django_db(transaction=True)
 def test_token_create_prints_the_token_once():
-    created = run_cli("token", "create", "student-app", "--role", "consumer", "--course", COURSE_KEY, check=True)
+    created = run_cli(
+        "token", "create", "student-app", "--role", "consumer", "--course", COURSE_KEY, check=True
+    )
     token = created.stdout.strip()
     assert token.startswith("ev_") and len(token) > 40
     listed = run_cli("token", "list", check=True).stdout
@@ -160,7 +208,13 @@ def test_every_command_has_help():
         assert f"  {command}" in overview.stdout
         result = run_cli(command, "--help")
         assert result.returncode == 0 and "usage:" in result.stdout, command
-    for sub in (("source", "add"), ("source", "list"), ("token", "create"), ("token", "list"), ("token", "revoke")):
+    for sub in (
+        ("source", "add"),
+        ("source", "list"),
+        ("token", "create"),
+        ("token", "list"),
+        ("token", "revoke"),
+    ):
         assert run_cli(*sub, "--help").returncode == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -119,7 +120,7 @@ def test_moving_one_node_among_a_hundred_siblings_is_one_move():
     spec = {"root": ("course", {"title": "r"}, children)}
     spec |= {c: ("topic", {"title": c}, []) for c in children}
     a = build("root", spec)
-    moved = children[1:60] + [children[0]] + children[60:]
+    moved = [*children[1:60], children[0], *children[60:]]
     b = build("root", spec | {"root": ("course", {"title": "r"}, moved)})
     changes = diff(a, b)
     assert [c.to_line() for c in changes] == [
@@ -176,12 +177,19 @@ def test_a_subsection_due_date_change_is_one_update():
 
 @pytest.mark.parametrize(
     ("seq", "length"),
-    [([], 0), ([1], 1), ([3, 1, 2], 2), ([0, 1, 2, 3], 4), ([3, 2, 1, 0], 1), ([2, 5, 3, 7, 11, 8, 10, 13, 6], 6)],
+    [
+        ([], 0),
+        ([1], 1),
+        ([3, 1, 2], 2),
+        ([0, 1, 2, 3], 4),
+        ([3, 2, 1, 0], 1),
+        ([2, 5, 3, 7, 11, 8, 10, 13, 6], 6),
+    ],
 )
 def test_longest_increasing_subsequence(seq, length):
     keep = sorted(longest_increasing_subsequence(seq))
     assert len(keep) == length
-    assert all(seq[i] < seq[j] for i, j in zip(keep, keep[1:]))
+    assert all(seq[i] < seq[j] for i, j in pairwise(keep))
 
 
 @settings(max_examples=300, deadline=None)

@@ -47,16 +47,20 @@ def main() -> None:
                 signal_file.write_text(json.dumps({"run": run.pk, "changes": len(changes)}))
                 time.sleep(600)
 
-        run = course_sync_blocks(course_key=args.key, blocks=json.loads(Path(args.file).read_text()),
-                                 detail={"file": args.file})
+        run = course_sync_blocks(
+            course_key=args.key, blocks=json.loads(Path(args.file).read_text()), detail={"file": args.file}
+        )
         print(json.dumps({"outcome": run.outcome, "version": run.version_after}))
         return
 
     for _ in range(args.rounds):
         for file in args.files:
-            run = course_sync_blocks(course_key=args.key, blocks=json.loads(Path(file).read_text()),
-                                     detail={"file": file})
-            print(json.dumps({"run": run.pk, "outcome": run.outcome, "version": run.version_after}), flush=True)
+            run = course_sync_blocks(
+                course_key=args.key, blocks=json.loads(Path(file).read_text()), detail={"file": file}
+            )
+            print(
+                json.dumps({"run": run.pk, "outcome": run.outcome, "version": run.version_after}), flush=True
+            )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ ATTRIBUTES = [
     {},
     {"graded": True, "format": "Homework", "due": "2026-02-13T23:59:00Z"},
     {"graded": False, "weight": 2.5, "due": None},
-    {"nested": {"a": [1, "two", None, True]}, "empty": "", "quote": "it's \"quoted\" ✓"},
+    {"nested": {"a": [1, "two", None, True]}, "empty": "", "quote": 'it\'s "quoted" ✓'},
 ]
 
 
@@ -24,9 +24,16 @@ def test_insert_update_delete_round_trip():
     ids = [uuid.uuid4().hex for _ in ATTRIBUTES]
     rows = [
         {
-            "id": pk, "course": course.pk, "external_id": f"n{i}", "kind": "unit",
-            "parent": ids[0] if i else None, "position": i, "title": f"Title {i} ' \" \\ ✓",
-            "attributes": attrs, "content_hash": "0" * 32, "subtree_hash": "",
+            "id": pk,
+            "course": course.pk,
+            "external_id": f"n{i}",
+            "kind": "unit",
+            "parent": ids[0] if i else None,
+            "position": i,
+            "title": f"Title {i} ' \" \\ ✓",
+            "attributes": attrs,
+            "content_hash": "0" * 32,
+            "subtree_hash": "",
         }
         for i, (pk, attrs) in enumerate(zip(ids, ATTRIBUTES))
     ]
@@ -39,7 +46,9 @@ def test_insert_update_delete_round_trip():
         assert node.position == i
         assert (node.parent_id.hex if node.parent_id else None) == (ids[0] if i else None)
 
-    updated = [{"id": ids[1], "title": "Renamed", "attributes": {"graded": False, "list": [1.5]}, "position": 7}]
+    updated = [
+        {"id": ids[1], "title": "Renamed", "attributes": {"graded": False, "list": [1.5]}, "position": 7}
+    ]
     assert bulk.update_rows(Node, updated) == 1
     node = Node.objects.get(pk=ids[1])
     assert (node.title, node.attributes, node.position) == ("Renamed", {"graded": False, "list": [1.5]}, 7)
@@ -50,16 +59,45 @@ def test_insert_update_delete_round_trip():
 
 
 def test_null_json_is_sql_null():
-    from eduvault.sync.models import Change, SyncRun
     from django.utils import timezone
+
+    from eduvault.sync.models import Change, SyncRun
 
     course = Course.objects.create(key="course-v1:A+B+D")
     now = timezone.now()
-    run = SyncRun.objects.create(course=course, course_key=course.key, trigger="cli", outcome="applied", started_at=now, finished_at=now)
-    bulk.insert_rows(Change, [
-        {"run": run.pk, "course": course.pk, "seq": 0, "op": "create", "external_id": "x", "kind": "unit", "before": None, "after": {"parent": None}},
-        {"run": run.pk, "course": course.pk, "seq": 1, "op": "delete", "external_id": "y", "kind": "unit", "before": {"fields": {}}, "after": None},
-    ])
+    run = SyncRun.objects.create(
+        course=course,
+        course_key=course.key,
+        trigger="cli",
+        outcome="applied",
+        started_at=now,
+        finished_at=now,
+    )
+    bulk.insert_rows(
+        Change,
+        [
+            {
+                "run": run.pk,
+                "course": course.pk,
+                "seq": 0,
+                "op": "create",
+                "external_id": "x",
+                "kind": "unit",
+                "before": None,
+                "after": {"parent": None},
+            },
+            {
+                "run": run.pk,
+                "course": course.pk,
+                "seq": 1,
+                "op": "delete",
+                "external_id": "y",
+                "kind": "unit",
+                "before": {"fields": {}},
+                "after": None,
+            },
+        ],
+    )
     assert list(Change.objects.filter(before__isnull=True).values_list("external_id", flat=True)) == ["x"]
     assert list(Change.objects.filter(after__isnull=True).values_list("external_id", flat=True)) == ["y"]
     assert Change.objects.get(external_id="x").after == {"parent": None}

@@ -28,7 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def worker(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.sync.sync_worker", *args],
-        cwd=ROOT, env=database_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=database_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -70,7 +74,9 @@ def test_a_worker_killed_mid_apply_leaves_the_previous_version_and_a_rerun_appli
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err
     assert json.loads(out) == {"outcome": "applied", "version": 2}
-    assert course_tree_load(course=Course.objects.get(key=key)).tree == normalize_blocks(edited.blocks_response())
+    assert course_tree_load(course=Course.objects.get(key=key)).tree == normalize_blocks(
+        edited.blocks_response()
+    )
 
 
 def test_concurrent_syncs_of_one_course_keep_versions_gapless(tmp_path):
@@ -88,7 +94,7 @@ def test_concurrent_syncs_of_one_course_keep_versions_gapless(tmp_path):
         worker("loop", key, *reversed(files), "--rounds", str(rounds)),
     ]
     for w in workers:
-        out, err = w.communicate(timeout=300)
+        _, err = w.communicate(timeout=300)
         assert w.returncode == 0, err
 
     runs = list(SyncRun.objects.filter(course_key=key).order_by("id"))
@@ -102,6 +108,8 @@ def test_concurrent_syncs_of_one_course_keep_versions_gapless(tmp_path):
     # Each version holds exactly the structure its run synced; the stored tree is the last.
     course = Course.objects.get(key=key)
     for run in applied:
-        assert course_tree_at(course=course, version=run.version_after) == expected[run.trigger_detail["file"]]
+        assert (
+            course_tree_at(course=course, version=run.version_after) == expected[run.trigger_detail["file"]]
+        )
     assert course_tree_load(course=course).tree == expected[applied[-1].trigger_detail["file"]]
     assert course.version == applied[-1].version_after

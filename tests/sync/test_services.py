@@ -14,7 +14,7 @@ from eduvault.sync import subscriptions
 from eduvault.sync.models import Change, SyncRun
 from eduvault.sync.selectors import course_tree_at
 from eduvault.sync.services import course_rollback, course_sync, course_sync_blocks
-from tests.conftest import COURSE_KEY, small_course
+from tests.conftest import COURSE_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,8 @@ def test_each_applied_run_raises_the_version_by_one_and_records_its_changes(sour
     delete = Change.objects.get(run=run, op="delete")
     assert delete.external_id == course.usage_key("vertical", "quad-u2")
     assert [entry[0] for entry in delete.before["subtree"]] == [
-        course.usage_key("html", "quad-u2-html"), course.usage_key("problem", "quad-u2-p")
+        course.usage_key("html", "quad-u2-html"),
+        course.usage_key("problem", "quad-u2-p"),
     ]
     move = Change.objects.get(run=run, op="move")
     assert move.before == {"parent": course.usage_key("chapter", "geometry"), "position": 0}
@@ -80,7 +81,9 @@ def test_each_applied_run_raises_the_version_by_one_and_records_its_changes(sour
     # Positions of the siblings that shifted are stored too.
     algebra = Node.objects.get(external_id=course.usage_key("chapter", "algebra"))
     assert list(algebra.children.order_by("position").values_list("title", "position")) == [
-        ("Circles", 0), ("Quadratics", 1), ("Algebra test", 2)
+        ("Circles", 0),
+        ("Quadratics", 1),
+        ("Algebra test", 2),
     ]
 
 
@@ -118,7 +121,9 @@ def test_a_rejected_first_sync_creates_no_course(course):
         (lambda sim: sim.courses.clear(), "CourseNotFoundAtSource", "no course"),
     ],
 )
-def test_source_failures_are_recorded_and_change_nothing(source, course, simulator, break_source, error, match, settings):
+def test_source_failures_are_recorded_and_change_nothing(
+    source, course, simulator, break_source, error, match, settings
+):
     settings.EDUVAULT_HTTP_ATTEMPTS = 2
     course_sync(course_key=COURSE_KEY, source=source)
     before = snapshot()
@@ -135,7 +140,10 @@ def test_rollback_is_a_new_run_that_restores_the_old_tree(source, course):
     course.delete(course.usage_key("chapter", "geometry"))
     course.rename(course.usage_key("sequential", "quadratics"), "Quadratic equations")
     course_sync(course_key=COURSE_KEY, source=source)
-    course.reorder(course.usage_key("vertical", "quad-u0"), reversed(course.blocks[course.usage_key("vertical", "quad-u0")].children))
+    course.reorder(
+        course.usage_key("vertical", "quad-u0"),
+        reversed(course.blocks[course.usage_key("vertical", "quad-u0")].children),
+    )
     course_sync(course_key=COURSE_KEY, source=source)
     v3 = stored()
 
@@ -146,7 +154,9 @@ def test_rollback_is_a_new_run_that_restores_the_old_tree(source, course):
     # History is never rewritten: every version is still there.
     assert course_tree_at(course=Course.objects.get(), version=3) == v3
     assert course_tree_at(course=Course.objects.get(), version=1) == v1
-    assert list(SyncRun.objects.filter(outcome="applied").values_list("version_after", flat=True).order_by("id")) == [1, 2, 3, 4]
+    assert list(
+        SyncRun.objects.filter(outcome="applied").values_list("version_after", flat=True).order_by("id")
+    ) == [1, 2, 3, 4]
 
 
 def test_rollback_to_the_current_content_is_unchanged(source, course):
@@ -190,13 +200,21 @@ def test_subscribers_run_inside_the_sync_transaction(source, course):
 
     @subscriptions.subscribe(kinds={"subtopic"}, ops={"create", "delete"})
     def record(*, course, run, changes):
-        seen.append((run.version_after, sorted((c.op, c.external_id, c.node_pk is not None) for c in changes)))
+        seen.append(
+            (run.version_after, sorted((c.op, c.external_id, c.node_pk is not None) for c in changes))
+        )
 
     try:
         course_sync(course_key=COURSE_KEY, source=source)
-        assert seen == [(1, sorted(
-            ("create", course.usage_key("sequential", s), True) for s in ("quadratics", "algebra-test", "circles")
-        ))]
+        assert seen == [
+            (
+                1,
+                sorted(
+                    ("create", course.usage_key("sequential", s), True)
+                    for s in ("quadratics", "algebra-test", "circles")
+                ),
+            )
+        ]
         course.rename(course.usage_key("sequential", "circles"), "Circle theorems")  # an update: not wanted
         course_sync(course_key=COURSE_KEY, source=source)
         assert len(seen) == 1
@@ -228,7 +246,9 @@ def test_stored_subtree_hashes_stay_true_to_the_tree(course):
     edits = [
         lambda c: c.rename(c.usage_key("problem", "quad-u1-p"), "Harder problem"),
         lambda c: c.move(c.usage_key("vertical", "circles-u"), c.usage_key("sequential", "quadratics"), 0),
-        lambda c: c.delete(c.usage_key("html", "quad-u0-html")) or c.delete(c.usage_key("problem", "quad-u0-p")),
+        lambda c: (
+            c.delete(c.usage_key("html", "quad-u0-html")) or c.delete(c.usage_key("problem", "quad-u0-p"))
+        ),
         lambda c: c.add(c.usage_key("vertical", "quad-u0"), "html", "Back again", block_id="again"),
         lambda c: c.delete(c.usage_key("chapter", "geometry")),
     ]

@@ -59,7 +59,9 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = _flag("EDUVAULT_DEBUG", False)
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("EDUVAULT_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
+    h.strip()
+    for h in os.environ.get("EDUVAULT_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+    if h.strip()
 ]
 
 EMBEDDED_DATABASE = DATA_DIR / "eduvault.sqlite3"

@@ -14,7 +14,7 @@ class SourceForm(forms.ModelForm):
 
     class Meta:
         model = Source
-        exclude = ("webhook_secrets",)
+        fields = ("name", "platform", "base_url", "client_id", "client_secret", "kind_map", "enabled")
 
     def clean_client_secret(self):
         value = self.cleaned_data.get("client_secret")

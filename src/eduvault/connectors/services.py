@@ -23,10 +23,14 @@ def source_add(
 ) -> Source:
     """Register a source. The secrets are stored, never printed."""
     if platform not in Source.Platform.values:
-        raise InvalidInput(f"unknown platform {platform!r}; choose one of {', '.join(Source.Platform.values)}")
+        raise InvalidInput(
+            f"unknown platform {platform!r}; choose one of {', '.join(Source.Platform.values)}"
+        )
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"the base URL {base_url!r} must be an http(s) URL such as https://lms.example.org")
+        raise InvalidInput(
+            f"the base URL {base_url!r} must be an http(s) URL such as https://lms.example.org"
+        )
     if Source.objects.filter(name=name).exists():
         raise InvalidInput(f"a source named {name!r} already exists")
     source = Source(

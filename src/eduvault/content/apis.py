@@ -23,8 +23,17 @@ class CourseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Course
         fields = [
-            "key", "title", "source", "platform", "version", "node_count", "content_hash",
-            "source_version", "source_timestamp", "last_synced_at", "created_at",
+            "key",
+            "title",
+            "source",
+            "platform",
+            "version",
+            "node_count",
+            "content_hash",
+            "source_version",
+            "source_timestamp",
+            "last_synced_at",
+            "created_at",
         ]
 
 
@@ -51,7 +60,9 @@ class CourseDetailApi(APIView):
 
 class CourseTreeApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("version", OpenApiTypes.INT, description="A past version (default: current)")],
+        parameters=[
+            OpenApiParameter("version", OpenApiTypes.INT, description="A past version (default: current)")
+        ],
         responses=OpenApiTypes.OBJECT,
         description="The course tree as nested objects: id, kind, title, attributes, children.",
     )
@@ -63,4 +74,6 @@ class CourseTreeApi(APIView):
         except ValueError:
             raise InvalidInput(f"version must be a whole number, not {raw!r}") from None
         tree = course_tree_at(course=course, version=version)
-        return Response({"course": course.key, "version": version or course.version, "tree": tree.to_nested()})
+        return Response(
+            {"course": course.key, "version": version or course.version, "tree": tree.to_nested()}
+        )

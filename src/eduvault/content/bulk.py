@@ -9,6 +9,7 @@ Values must be JSON-ready: UUIDs as hex strings, JSON columns as Python objects.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,7 +65,7 @@ def _sqlite_value(name: str, is_json: bool) -> str:
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> int:
-    """INSERT every row in one statement, in the order given."""
+    """INSERT every row in one statement (``COPY`` on PostgreSQL), in the order given."""
     if not rows:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
@@ -72,20 +73,34 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> in
     cols = [_column(model, n) for n in names]
     column_list = ", ".join(connection.ops.quote_name(c) for c, _, _ in cols)
     if _is_postgres():
-        record = ", ".join(f"{connection.ops.quote_name(n)} {pg}" for n, (_, pg, _) in zip(names, cols))
-        aliases = ", ".join(connection.ops.quote_name(n) for n in names)
-        select = ", ".join(f"r.{connection.ops.quote_name(n)}" for n in names)
-        sql = (
-            f"INSERT INTO {table} ({column_list}) SELECT {select} "
-            f"FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS ({record})) WITH ORDINALITY AS r({aliases}, _ord) "
-            "ORDER BY r._ord"
-        )
+        return _copy_rows(table, column_list, names, [js for _, _, js in cols], rows)
     else:
         select = ", ".join(_sqlite_value(n, js) for n, (_, _, js) in zip(names, cols))
         sql = f"INSERT INTO {table} ({column_list}) SELECT {select} FROM json_each(%s) AS j ORDER BY j.key"
     with connection.cursor() as cursor:
         cursor.execute(sql, [_payload(rows)])
         return cursor.rowcount
+
+
+def _copy_rows(
+    table: str, column_list: str, names: list[str], json_columns: list[bool], rows: Sequence[dict[str, Any]]
+) -> int:
+    """PostgreSQL's COPY: the fastest way in, one statement whatever the number of rows."""
+    sql = f"COPY {table} ({column_list}) FROM STDIN"
+    dumps = orjson.dumps
+    started = time.perf_counter()
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(
+                [
+                    (None if row[n] is None else dumps(row[n]).decode()) if js else row[n]
+                    for n, js in zip(names, json_columns)
+                ]
+            )
+    if connection.queries_logged:  # count it like any other statement (tests, benchmarks)
+        connection.queries_log.append({"sql": sql, "time": f"{time.perf_counter() - started:.3f}"})
+    return len(rows)
 
 
 def update_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, key: str = "id") -> int:
@@ -105,7 +120,9 @@ def update_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, ke
             f"WHERE t.{qn(key_col)} = r.{qn(key)}"
         )
     else:
-        assignments = ", ".join(f"{qn(_column(model, n)[0])} = {_sqlite_value(n, _column(model, n)[2])}" for n in sets)
+        assignments = ", ".join(
+            f"{qn(_column(model, n)[0])} = {_sqlite_value(n, _column(model, n)[2])}" for n in sets
+        )
         sql = (
             f"UPDATE {table} SET {assignments} FROM json_each(%s) AS j "
             f"WHERE {table}.{qn(key_col)} = json_extract(j.value, '$.\"{key}\"')"

@@ -37,7 +37,8 @@ class Node(models.Model):
     """One node of a course's current tree. Past versions live in the change history."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="nodes")
+    # Indexed by the (course, external_id) constraint below.
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="nodes", db_index=False)
     #: The source's stable id, e.g. a ``block-v1:…`` usage key.
     external_id = models.CharField(max_length=500)
     kind = models.CharField(max_length=50)

@@ -28,7 +28,13 @@ def _slug(name: str) -> str:
 
 
 def problem_body(
-    status: int, title: str, detail: str, *, type_: str = "about:blank", instance: str | None = None, **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
     if instance:

@@ -23,7 +23,9 @@ def _digest(token: str) -> str:
 
 
 @transaction.atomic
-def token_create(*, name: str, role: str = ApiToken.Role.CONSUMER, courses: list[str] | None = None) -> tuple[ApiToken, str]:
+def token_create(
+    *, name: str, role: str = ApiToken.Role.CONSUMER, courses: list[str] | None = None
+) -> tuple[ApiToken, str]:
     """Create a token; return it with its secret value, which is shown this once only."""
     if role not in ApiToken.Role.values:
         raise InvalidInput(f"unknown role {role!r}; choose one of {', '.join(ApiToken.Role.values)}")

@@ -113,7 +113,7 @@ def summarize(changes: list[Change]) -> dict[str, dict[str, int]]:
 
 
 def count_ops(changes: list[Change]) -> dict[str, int]:
-    counts = dict.fromkeys(OPS, 0)
+    counts: dict[str, int] = dict.fromkeys(OPS, 0)
     for ch in changes:
         counts[ch.op] += 1
     return counts

@@ -37,9 +37,8 @@ def _diff(old: CourseTree | None, new: CourseTree) -> list[Change]:
     hashed = old.has_subtree_hashes and new.has_subtree_hashes
     old_hashes = old.subtree_hashes() if hashed else {}
     new_hashes = new.subtree_hashes() if hashed else {}
-    if hashed and old.root == new.root and old_hashes.get(old.root) == new_hashes.get(new.root):
-        if new_hashes.get(new.root) is not None or old[old.root].same_content(new[new.root]):
-            return []
+    if hashed and old.root == new.root and old.hash == new.hash:
+        return []
 
     out: list[Change] = []
     emit = out.append
@@ -68,14 +67,18 @@ def _diff(old: CourseTree | None, new: CourseTree) -> list[Change]:
         if o.parent != n.parent or node_id in reorder:
             emit(
                 Change(
-                    "move", node_id, n.kind, n.parent, position,
-                    old_parent=o.parent, old_position=old_position(o),
+                    "move",
+                    node_id,
+                    n.kind,
+                    n.parent,
+                    position,
+                    old_parent=o.parent,
+                    old_position=old_position(o),
                 )
             )
         if n.children:
-            if hashed:
-                if old_hashes.get(node_id) == new_hashes[node_id]:
-                    continue  # the whole subtree is unchanged (it may have moved as a unit)
+            if hashed and old_hashes.get(node_id) == new_hashes[node_id]:
+                continue  # the whole subtree is unchanged (it may have moved as a unit)
         elif not o.children and o.fields == n.fields and o.kind == n.kind:
             continue  # an unchanged leaf
         if o.fields != n.fields or o.kind != n.kind:
@@ -188,6 +191,11 @@ def _delete(o: Node, old: CourseTree, gone: set[str], position: int) -> Change:
         subtree.append((node_id, node.kind, parent, i, dict(node.fields)))
         stack.extend((c, j, node_id) for j, c in reversed(list(enumerate(node.children))))
     return Change(
-        "delete", o.id, o.kind,
-        old_fields=dict(o.fields), old_parent=o.parent, old_position=position, subtree=subtree,
+        "delete",
+        o.id,
+        o.kind,
+        old_fields=dict(o.fields),
+        old_parent=o.parent,
+        old_position=position,
+        subtree=subtree,
     )

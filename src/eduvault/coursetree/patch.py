@@ -117,9 +117,7 @@ def _arrange(children: list[str], placed: dict[str, int], parent_id: str) -> lis
     slots: list[str | None] = [None] * size
     for child, index in placed.items():
         if not 0 <= index < size or slots[index] is not None:
-            raise ChangeSetConflict(
-                f"position {index} under {parent_id!r} is out of range or taken twice"
-            )
+            raise ChangeSetConflict(f"position {index} under {parent_id!r} is out of range or taken twice")
         slots[index] = child
     rest = iter([c for c in children if c not in placed])
     return [slot if slot is not None else next(rest) for slot in slots]
@@ -132,8 +130,12 @@ def invert(changes: list[Change]) -> list[Change]:
         if ch.op == "create":
             out.append(
                 Change(
-                    "delete", ch.id, ch.kind, old_fields=dict(ch.fields),
-                    old_parent=ch.parent, old_position=ch.position,
+                    "delete",
+                    ch.id,
+                    ch.kind,
+                    old_fields=dict(ch.fields),
+                    old_parent=ch.parent,
+                    old_position=ch.position,
                 )
             )
         elif ch.op == "delete":
@@ -148,8 +150,13 @@ def invert(changes: list[Change]) -> list[Change]:
         else:
             out.append(
                 Change(
-                    "move", ch.id, ch.kind, ch.old_parent, ch.old_position,
-                    old_parent=ch.parent, old_position=ch.position,
+                    "move",
+                    ch.id,
+                    ch.kind,
+                    ch.old_parent,
+                    ch.old_position,
+                    old_parent=ch.parent,
+                    old_position=ch.position,
                 )
             )
     return out

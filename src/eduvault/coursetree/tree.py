@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from operator import attrgetter
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -62,7 +62,7 @@ def content_hash(kind: str, fields: Mapping[str, Any]) -> str:
 class Node:
     """One node of the canonical tree. ``hash`` (its content hash) is computed on first use."""
 
-    __slots__ = ("id", "kind", "fields", "children", "parent", "_hash")
+    __slots__ = ("_hash", "children", "fields", "id", "kind", "parent")
 
     def __init__(
         self,
@@ -108,7 +108,7 @@ class CourseTree:
     """A validated course tree. ``nodes`` holds every node with each parent before its
     children (preorder from :func:`link` and ``apply``, level order from a normalizer)."""
 
-    __slots__ = ("root", "nodes", "_subtree_hashes")
+    __slots__ = ("_subtree_hashes", "nodes", "root")
     _subtree_hashes: dict[str, str] | None
 
     def __init__(self, root: str, nodes: dict[str, Node]) -> None:
@@ -240,9 +240,7 @@ def link(root: str, nodes: dict[str, Node], *, validate_fields: bool = True) -> 
     The input nodes are modified (their ``parent`` is set) only when the whole tree is valid.
     """
     if len(nodes) > MAX_NODES:
-        raise InvalidStructure(
-            f"the structure has {len(nodes):,} nodes; at most {MAX_NODES:,} are accepted"
-        )
+        raise InvalidStructure(f"the structure has {len(nodes):,} nodes; at most {MAX_NODES:,} are accepted")
     if root not in nodes:
         raise InvalidStructure(f"the root {root!r} is not among the nodes")
 
@@ -314,7 +312,7 @@ def link(root: str, nodes: dict[str, Node], *, validate_fields: bool = True) -> 
             if up is None:
                 problem(f"{path[-1]!r} is not reachable from the root {root!r}")
             elif up in on_path:
-                loop = path[path.index(up):]
+                loop = path[path.index(up) :]
                 cycle = " -> ".join(repr(x) for x in [*reversed(loop), loop[-1]])
                 problem(f"cycle: {cycle}")
     if problems:

@@ -16,7 +16,19 @@ class ChangeInline(admin.TabularInline):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = ("id", "course_key", "trigger", "outcome", "version_after", "creates", "updates", "moves", "deletes", "duration_ms", "started_at")
+    list_display = (
+        "id",
+        "course_key",
+        "trigger",
+        "outcome",
+        "version_after",
+        "creates",
+        "updates",
+        "moves",
+        "deletes",
+        "duration_ms",
+        "started_at",
+    )
     list_filter = ("outcome", "trigger")
     search_fields = ("course_key", "error")
     inlines = [ChangeInline]

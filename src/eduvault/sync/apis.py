@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from drf_spectacular.utils import extend_schema
 
 from eduvault.content.apis import course_for
 from eduvault.exceptions import RunNotFound
@@ -22,9 +22,23 @@ class SyncRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = SyncRun
         fields = [
-            "id", "course_key", "source", "trigger", "trigger_detail", "actor", "outcome",
-            "version_before", "version_after", "counts", "node_count", "content_hash",
-            "error", "error_code", "started_at", "finished_at", "duration_ms",
+            "id",
+            "course_key",
+            "source",
+            "trigger",
+            "trigger_detail",
+            "actor",
+            "outcome",
+            "version_before",
+            "version_after",
+            "counts",
+            "node_count",
+            "content_hash",
+            "error",
+            "error_code",
+            "started_at",
+            "finished_at",
+            "duration_ms",
         ]
 
 

@@ -21,9 +21,13 @@ class SyncRun(models.Model):
         RECONCILE = "reconcile", "Reconcile"
 
     #: Null only for a failed first sync of a course that was never stored.
-    course = models.ForeignKey("content.Course", null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    course = models.ForeignKey(
+        "content.Course", null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
+    )
     course_key = models.CharField(max_length=255, db_index=True)
-    source = models.ForeignKey("connectors.Source", null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    source = models.ForeignKey(
+        "connectors.Source", null=True, blank=True, on_delete=models.PROTECT, related_name="runs"
+    )
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
     #: What started it: a file name, an event id, the version rolled back to, ...
     trigger_detail = models.JSONField(default=dict, blank=True)
@@ -75,8 +79,11 @@ class Change(models.Model):
         MOVE = "move"
         DELETE = "delete"
 
-    run = models.ForeignKey(SyncRun, on_delete=models.PROTECT, related_name="changes")
-    course = models.ForeignKey("content.Course", on_delete=models.PROTECT, related_name="changes")
+    # Both indexed by the composite indexes below, which lead with them.
+    run = models.ForeignKey(SyncRun, on_delete=models.PROTECT, related_name="changes", db_index=False)
+    course = models.ForeignKey(
+        "content.Course", on_delete=models.PROTECT, related_name="changes", db_index=False
+    )
     #: Order within the run.
     seq = models.PositiveIntegerField()
     op = models.CharField(max_length=10, choices=Op.choices)

@@ -37,13 +37,18 @@ def describe(change: Change, old: CourseTree | None, new: CourseTree | None) -> 
         text.append(f"changed {change.kind} ")
         text.append(repr(_title(new, change.id)), style="bold")
         text.append(": ")
-        parts = [f"{name} {_value(old_value)} → {_value(new_value)}" for name, (old_value, new_value) in change.changed_fields().items()]
+        parts = [
+            f"{name} {_value(old_value)} → {_value(new_value)}"
+            for name, (old_value, new_value) in change.changed_fields().items()
+        ]
         text.append("; ".join(parts))
     elif change.op == "move":
         text.append(f"moved {change.kind} ")
         text.append(repr(_title(new, change.id)), style="bold")
         if change.old_parent == change.parent:
-            text.append(f" within {_title(new, change.parent)!r} from position {change.old_position} to {change.position}")
+            text.append(
+                f" within {_title(new, change.parent)!r} from position {change.old_position} to {change.position}"
+            )
         else:
             text.append(
                 f" from {_title(old, change.old_parent)!r} (position {change.old_position}) "
@@ -59,7 +64,9 @@ def describe(change: Change, old: CourseTree | None, new: CourseTree | None) -> 
     return text
 
 
-def change_table(changes: list[Change], old: CourseTree | None, new: CourseTree | None, *, limit: int = 40) -> Table:
+def change_table(
+    changes: list[Change], old: CourseTree | None, new: CourseTree | None, *, limit: int = 40
+) -> Table:
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("op", no_wrap=True)
     table.add_column("what happened", overflow="fold")
@@ -93,8 +100,14 @@ def run_line(run: SyncRun) -> Text:
 def history_table(runs: list[SyncRun]) -> Table:
     table = Table(header_style="bold")
     for name, justify in (
-        ("run", "right"), ("version", "right"), ("outcome", "left"), ("trigger", "left"),
-        ("changes (+ ~ ↕ −)", "right"), ("ms", "right"), ("started (UTC)", "left"), ("detail", "left"),
+        ("run", "right"),
+        ("version", "right"),
+        ("outcome", "left"),
+        ("trigger", "left"),
+        ("changes (+ ~ ↕ −)", "right"),
+        ("ms", "right"),
+        ("started (UTC)", "left"),
+        ("detail", "left"),
     ):
         table.add_column(name, justify=justify, no_wrap=name != "detail")  # type: ignore[arg-type]
     for run in runs:
@@ -103,13 +116,20 @@ def history_table(runs: list[SyncRun]) -> Table:
             if run.outcome == SyncRun.Outcome.APPLIED
             else _value(run.version_after)
         )
-        detail = run.error if run.outcome == SyncRun.Outcome.FAILED else ", ".join(
-            f"{k}={v}" for k, v in (run.trigger_detail or {}).items()
+        detail = (
+            run.error
+            if run.outcome == SyncRun.Outcome.FAILED
+            else ", ".join(f"{k}={v}" for k, v in (run.trigger_detail or {}).items())
         )
         changes = f"+{run.creates} ~{run.updates} ↕{run.moves} −{run.deletes}"
         table.add_row(
-            str(run.pk), version, Text(run.outcome, style=OUTCOME_STYLE.get(run.outcome, "")), run.trigger,
-            changes, str(run.duration_ms), run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(run.pk),
+            version,
+            Text(run.outcome, style=OUTCOME_STYLE.get(run.outcome, "")),
+            run.trigger,
+            changes,
+            str(run.duration_ms),
+            run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             Text(detail, overflow="fold"),
         )
     return table

@@ -76,7 +76,9 @@ def course_sync(
             fetched = connector.fetch_course(course_key)
         finally:
             connector.close()
-        return _apply(course_key, lambda course, stored: fetched.tree, why, clock, fetched=fetched, on_phase=on_phase)
+        return _apply(
+            course_key, lambda course, stored: fetched.tree, why, clock, fetched=fetched, on_phase=on_phase
+        )
 
 
 def course_sync_blocks(
@@ -157,8 +159,13 @@ def _record_failure(course_key: str, why: _Trigger, exc: Exception, started: dat
         duration_ms=duration_ms,
     )
     log.warning(
-        "sync.failed", course=course_key, run=run.pk, trigger=why.kind, error=detail,
-        error_code=type(exc).__name__, duration_ms=duration_ms,
+        "sync.failed",
+        course=course_key,
+        run=run.pk,
+        trigger=why.kind,
+        error=detail,
+        error_code=type(exc).__name__,
+        duration_ms=duration_ms,
     )
 
 
@@ -186,14 +193,12 @@ def _apply(
                 if not changes:
                     return _finish(course, why, SyncRun.Outcome.UNCHANGED, [], started, t0)
                 on_phase("apply")
-                run = _finish(course, why, SyncRun.Outcome.APPLIED, changes, started, t0, tree=new_tree, fetched=fetched)
+                run = _finish(
+                    course, why, SyncRun.Outcome.APPLIED, changes, started, t0, tree=new_tree, fetched=fetched
+                )
                 pks = _write_nodes(course, stored, new_tree, changes)
                 _write_changes(course, run, changes)
-                subscriptions.notify(
-                    course=course,
-                    run=run,
-                    changes=[subscriptions.AppliedChange.of(c, pks.get(c.id)) for c in changes],
-                )
+                subscriptions.notify(course=course, run=run, changes=changes, node_pks=pks)
                 return run
         except IntegrityError:
             # Two first syncs of a new course raced to create it; the loser retries once
@@ -273,13 +278,22 @@ def _finish(
         duration_ms=duration_ms,
     )
     log.info(
-        "sync.finished", course=course.key, run=run.pk, outcome=outcome, trigger=why.kind,
-        version=version_after, nodes=course.node_count, duration_ms=duration_ms, **counts,
+        "sync.finished",
+        course=course.key,
+        run=run.pk,
+        outcome=outcome,
+        trigger=why.kind,
+        version=version_after,
+        nodes=course.node_count,
+        duration_ms=duration_ms,
+        **counts,
     )
     return run
 
 
-def _write_nodes(course: Course, stored: StoredTree, new: CourseTree, changes: list[Change]) -> dict[str, str]:
+def _write_nodes(
+    course: Course, stored: StoredTree, new: CourseTree, changes: list[Change]
+) -> dict[str, str]:
     """Write the node rows that differ: one INSERT, one UPDATE and one DELETE at most.
 
     Returns external id -> primary key (hex) for every node of the new tree.

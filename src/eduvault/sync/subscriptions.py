@@ -51,7 +51,9 @@ class Subscription:
     ops: frozenset[str] | None
 
     def wants(self, change: AppliedChange) -> bool:
-        return (self.kinds is None or change.kind in self.kinds) and (self.ops is None or change.op in self.ops)
+        return (self.kinds is None or change.kind in self.kinds) and (
+            self.ops is None or change.op in self.ops
+        )
 
 
 _SUBSCRIPTIONS: list[Subscription] = []
@@ -75,9 +77,12 @@ def unsubscribe(handler: Subscriber) -> None:
     _SUBSCRIPTIONS[:] = [s for s in _SUBSCRIPTIONS if s.handler is not handler]
 
 
-def notify(*, course: Any, run: Any, changes: list[AppliedChange]) -> None:
+def notify(*, course: Any, run: Any, changes: list[Change], node_pks: dict[str, str]) -> None:
     """Call every subscriber with the changes it wants (none: not called)."""
+    if not _SUBSCRIPTIONS:
+        return
+    applied = [AppliedChange.of(c, node_pks.get(c.id) if c.op != "delete" else None) for c in changes]
     for subscription in list(_SUBSCRIPTIONS):
-        wanted = [c for c in changes if subscription.wants(c)]
+        wanted = [c for c in applied if subscription.wants(c)]
         if wanted:
             subscription.handler(course=course, run=run, changes=wanted)

@@ -34,7 +34,9 @@ def test_fetches_the_blocks_with_a_jwt(client, simulator, course):
 
 def test_the_token_is_cached_until_it_nearly_expires(simulator, course, sleeps):
     now = [1000.0]
-    with OpenEdxClient(simulator.base_url, CLIENT_ID, CLIENT_SECRET, sleep=sleeps.append, clock=lambda: now[0]) as c:
+    with OpenEdxClient(
+        simulator.base_url, CLIENT_ID, CLIENT_SECRET, sleep=sleeps.append, clock=lambda: now[0]
+    ) as c:
         c.course_blocks(COURSE_KEY)
         c.course_blocks(COURSE_KEY)
         assert len(simulator.requests_to("/oauth2/access_token")) == 1

@@ -32,7 +32,10 @@ def test_kinds_follow_the_open_edx_mapping(response):
     assert tree[key("chapter", "algebra")].kind == "topic"
     assert tree[key("sequential", "quadratics")].kind == "subtopic"
     assert tree[key("vertical", "quad-u0")].kind == "unit"
-    assert {tree[key(t, b)].kind for t, b in [("html", "quad-u0-html"), ("problem", "quad-u0-p"), ("video", "circles-video")]} == {"activity"}
+    assert {
+        tree[key(t, b)].kind
+        for t, b in [("html", "quad-u0-html"), ("problem", "quad-u0-p"), ("video", "circles-video")]
+    } == {"activity"}
     assert tree[key("video", "circles-video")].fields["block_type"] == "video"
 
 
@@ -53,10 +56,17 @@ def test_inherited_settings_are_kept_only_where_they_differ_from_the_parent(resp
     tree = normalize_blocks(response)
     test = tree[key("sequential", "algebra-test")].fields
     assert test == {
-        "title": "Algebra test", "block_type": "sequential", "format": "Topic Test",
-        "graded": True, "due": "2026-02-13T23:59:00Z",
+        "title": "Algebra test",
+        "block_type": "sequential",
+        "format": "Topic Test",
+        "graded": True,
+        "due": "2026-02-13T23:59:00Z",
     }
-    assert tree[key("problem", "test-p0")].fields == {"title": "Test problem 1", "block_type": "problem", "weight": 2.0}
+    assert tree[key("problem", "test-p0")].fields == {
+        "title": "Test problem 1",
+        "block_type": "problem",
+        "weight": 2.0,
+    }
     assert tree[ROOT].fields["start"] == "2026-01-05T07:30:00Z"
     assert "start" not in tree[key("chapter", "algebra")].fields
 
@@ -69,7 +79,9 @@ def test_changing_a_subsection_due_date_is_one_update():
     changes = diff(before, after)
     assert [c.to_line() for c in changes] == [
         {
-            "op": "update", "kind": "subtopic", "id": key("sequential", "algebra-test"),
+            "op": "update",
+            "kind": "subtopic",
+            "id": key("sequential", "algebra-test"),
             "fields": {"due": ["2026-02-13T23:59:00Z", "2026-02-20T23:59:00Z"]},
         }
     ]
@@ -182,14 +194,32 @@ def test_rejects_more_than_200000_blocks(response):
         (lambda r: r.pop("root"), "the response has no root"),
         (lambda r: r.pop("blocks"), "the response has no blocks object"),
         (lambda r: r["blocks"].pop(ROOT), "is missing from blocks"),
-        (lambda r: r["blocks"][key("vertical", "quad-u0")].__setitem__("children", "nope"), "children must be a list of block ids"),
-        (lambda r: r["blocks"][key("vertical", "quad-u0")].__setitem__("children", [["x"]]), "children must be a list of block ids"),
+        (
+            lambda r: r["blocks"][key("vertical", "quad-u0")].__setitem__("children", "nope"),
+            "children must be a list of block ids",
+        ),
+        (
+            lambda r: r["blocks"][key("vertical", "quad-u0")].__setitem__("children", [["x"]]),
+            "children must be a list of block ids",
+        ),
         (lambda r: r["blocks"][key("vertical", "quad-u0")].__setitem__("type", None), "has no type"),
         (lambda r: r["blocks"][key("vertical", "quad-u0")].__setitem__("id", "other"), "has a different id"),
-        (lambda r: r["blocks"][key("vertical", "quad-u0")].__setitem__("display_name", 42), "title must be a string"),
-        (lambda r: r["blocks"][key("sequential", "algebra-test")].__setitem__("due", "next Tuesday"), "due must be an ISO 8601 date-time"),
-        (lambda r: r["blocks"][key("problem", "quad-u0-p")].__setitem__("weight", "heavy"), "weight must be a number"),
-        (lambda r: r["blocks"][key("sequential", "quadratics")].__setitem__("graded", "yes"), "graded must be a boolean"),
+        (
+            lambda r: r["blocks"][key("vertical", "quad-u0")].__setitem__("display_name", 42),
+            "title must be a string",
+        ),
+        (
+            lambda r: r["blocks"][key("sequential", "algebra-test")].__setitem__("due", "next Tuesday"),
+            "due must be an ISO 8601 date-time",
+        ),
+        (
+            lambda r: r["blocks"][key("problem", "quad-u0-p")].__setitem__("weight", "heavy"),
+            "weight must be a number",
+        ),
+        (
+            lambda r: r["blocks"][key("sequential", "quadratics")].__setitem__("graded", "yes"),
+            "graded must be a boolean",
+        ),
         (lambda r: r["blocks"].__setitem__(key("html", "bad"), "not an object"), "is not a JSON object"),
     ],
 )

@@ -143,9 +143,13 @@ class OpenEdxClient:
         if response.status_code == 401:
             # The token may have been revoked or expired early: get a new one, once.
             token = self._access_token(force=True)
-            response = self._send("GET", url, params=params, headers={"Authorization": f"JWT {token}"}, what=what)
+            response = self._send(
+                "GET", url, params=params, headers={"Authorization": f"JWT {token}"}, what=what
+            )
             if response.status_code == 401:
-                raise SourceRejected(f"the source refused our access token for {what} (401: {_error_text(response)})")
+                raise SourceRejected(
+                    f"the source refused our access token for {what} (401: {_error_text(response)})"
+                )
         self._raise_for_status(response, what)
         return _json(response, what)
 
@@ -169,7 +173,12 @@ class OpenEdxClient:
                         f"the source is rate limiting us (429) for {what}", retry_after=retry_after
                     )
                     if attempt < self.attempts:
-                        self._sleep(min(retry_after if retry_after is not None else self._delay(attempt), MAX_RETRY_AFTER))
+                        self._sleep(
+                            min(
+                                retry_after if retry_after is not None else self._delay(attempt),
+                                MAX_RETRY_AFTER,
+                            )
+                        )
                         continue
                     raise last
                 if response.status_code >= 500:

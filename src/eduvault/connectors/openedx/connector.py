@@ -23,7 +23,9 @@ def kind_map_for(source: Any) -> dict[str, str]:
         try:
             overrides.update(json.loads(raw))
         except ValueError:
-            raise InvalidInput("EDUVAULT_OPENEDX_KIND_MAP must be a JSON object such as {\"library_content\": \"unit\"}") from None
+            raise InvalidInput(
+                'EDUVAULT_OPENEDX_KIND_MAP must be a JSON object such as {"library_content": "unit"}'
+            ) from None
     overrides.update(getattr(source, "kind_map", None) or {})
     return overrides
 
@@ -52,7 +54,11 @@ class OpenEdxConnector:
             key=course_key,
             title=tree[tree.root].title,
             tree=tree,
-            stats={"fetch_ms": int((t1 - t0) * 1000), "normalize_ms": int((t2 - t1) * 1000), "blocks": len(tree)},
+            stats={
+                "fetch_ms": int((t1 - t0) * 1000),
+                "normalize_ms": int((t2 - t1) * 1000),
+                "blocks": len(tree),
+            },
         )
 
     def list_courses(self) -> Iterator[str]:

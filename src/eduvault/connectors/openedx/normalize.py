@@ -34,7 +34,6 @@ DEFAULT_KIND_MAP: dict[str, str] = {
 DEFAULT_OTHER_KIND = "activity"
 
 
-
 def normalize_blocks(
     response: Any,
     *,
@@ -79,7 +78,6 @@ def _check_suspects(tree: CourseTree, suspects: list[str]) -> None:
                 break
     if problems:
         raise InvalidStructure(problems)
-
 
 
 def _plain_checks(kind: str) -> tuple[Any, ...]:

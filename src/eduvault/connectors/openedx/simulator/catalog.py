@@ -18,7 +18,6 @@ through Term 2 from 8 May. A few subtopics are graded homework, due that Wednesd
 """
 
 # Titles use real mathematical symbols (minus, times and prime signs), as a teacher writes them.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

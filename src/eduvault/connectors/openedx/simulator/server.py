@@ -70,10 +70,12 @@ class OpenEdxSimulator:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> OpenEdxSimulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="openedx-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="openedx-simulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -189,7 +191,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
         url = urlsplit(self.path)
-        self.sim.requests.append(Request(self.command, url.path, status, self.headers.get("Authorization", "")))
+        self.sim.requests.append(
+            Request(self.command, url.path, status, self.headers.get("Authorization", ""))
+        )
 
     def _faulted(self) -> bool:
         path = urlsplit(self.path).path
@@ -205,7 +209,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(429, {"detail": "Request was throttled."}, {"Retry-After": f"{fault.retry_after:g}"})
             return True
         if fault.status:
-            self._reply(fault.status, {"detail": "Internal Server Error"} if fault.status >= 500 else {"detail": "error"})
+            self._reply(
+                fault.status,
+                {"detail": "Internal Server Error"} if fault.status >= 500 else {"detail": "error"},
+            )
             return True
         return False
 
@@ -247,10 +254,10 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         path = url.path
-        if path in ("/api/courses/v2/blocks/", "/api/courses/v1/blocks/", "/api/courses/v1/courses/"):
-            if not self.sim._check_token(self.headers.get("Authorization", "")):
-                self._reply(401, {"detail": "Authentication credentials were not provided or are invalid."})
-                return
+        protected = ("/api/courses/v2/blocks/", "/api/courses/v1/blocks/", "/api/courses/v1/courses/")
+        if path in protected and not self.sim._check_token(self.headers.get("Authorization", "")):
+            self._reply(401, {"detail": "Authentication credentials were not provided or are invalid."})
+            return
         if path in ("/api/courses/v2/blocks/", "/api/courses/v1/blocks/"):
             self._blocks(query)
         elif path == "/api/courses/v1/courses/":
@@ -273,7 +280,14 @@ class _Handler(BaseHTTPRequestHandler):
         requested = [f for f in query.get("requested_fields", "").split(",") if f]
         return_type = query.get("return_type", "dict")
         if return_type not in ("dict", "list"):
-            self._reply(400, {"return_type": [f"Select a valid choice. {return_type} is not one of the available choices."]})
+            self._reply(
+                400,
+                {
+                    "return_type": [
+                        f"Select a valid choice. {return_type} is not one of the available choices."
+                    ]
+                },
+            )
             return
         self._reply(200, course.blocks_response(self.sim.base_url, requested, return_type))
 
@@ -298,7 +312,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return None
             return f"{base}/api/courses/v1/courses/?{urlencode({'page': n, 'page_size': page_size})}"
 
-        results = []
+        results: list[dict[str, Any]] = []
         for key in chunk:
             course = self.sim.courses[key]
             root = course.blocks[course.root]
@@ -329,6 +343,11 @@ class _Handler(BaseHTTPRequestHandler):
             200,
             {
                 "results": results,
-                "pagination": {"next": link(page + 1), "previous": link(page - 1), "count": count, "num_pages": pages},
+                "pagination": {
+                    "next": link(page + 1),
+                    "previous": link(page - 1),
+                    "count": count,
+                    "num_pages": pages,
+                },
             },
         )

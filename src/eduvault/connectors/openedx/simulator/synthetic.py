@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import random
 
+from typing import Any
+
 from eduvault.connectors.openedx.simulator.course import SimulatedCourse
 
 COMPONENT_TYPES = ("problem", "html", "video", "problem", "discussion")
@@ -15,8 +17,9 @@ def synthetic_course(blocks: int, *, seed: int = 1, run: str = "2026_T1") -> Sim
     """A course of about ``blocks`` blocks: chapters > subsections > units > components,
     with graded subsections, due dates and problem weights."""
     rng = random.Random(seed)
-    course = SimulatedCourse("EduVault", f"SYN{blocks}", run, f"Synthetic course of {blocks} blocks",
-                             start="2026-01-05T08:00:00Z")
+    course = SimulatedCourse(
+        "EduVault", f"SYN{blocks}", run, f"Synthetic course of {blocks} blocks", start="2026-01-05T08:00:00Z"
+    )
     # Branching: about 10 components per unit, 5 units per subsection, the rest split evenly.
     units = max(1, blocks // 11)
     sequentials = max(1, units // 5)
@@ -27,11 +30,22 @@ def synthetic_course(blocks: int, *, seed: int = 1, run: str = "2026_T1") -> Sim
     ]
     made += chapters
     seq_keys = []
+    settings: dict[str, Any]
     for s in range(sequentials):
         graded = s % 3 == 0
-        settings = {"graded": True, "format": "Homework", "due": f"2026-{1 + s % 12:02d}-28T23:59:00Z"} if graded else {}
+        settings = (
+            {"graded": True, "format": "Homework", "due": f"2026-{1 + s % 12:02d}-28T23:59:00Z"}
+            if graded
+            else {}
+        )
         seq_keys.append(
-            course.add(chapter_keys[s % chapters], "sequential", f"Subsection {s + 1}", block_id=f"seq{s}", **settings)
+            course.add(
+                chapter_keys[s % chapters],
+                "sequential",
+                f"Subsection {s + 1}",
+                block_id=f"seq{s}",
+                **settings,
+            )
         )
     made += sequentials
     unit_keys = []
@@ -42,7 +56,9 @@ def synthetic_course(blocks: int, *, seed: int = 1, run: str = "2026_T1") -> Sim
     while made < blocks:
         block_type = COMPONENT_TYPES[rng.randrange(len(COMPONENT_TYPES))]
         settings = {"weight": float(rng.randint(1, 5))} if block_type == "problem" else {}
-        course.add(unit_keys[i % units], block_type, f"{block_type.title()} {i + 1}", block_id=f"c{i}", **settings)
+        course.add(
+            unit_keys[i % units], block_type, f"{block_type.title()} {i + 1}", block_id=f"c{i}", **settings
+        )
         i += 1
         made += 1
     return course
@@ -82,11 +98,20 @@ def author_edits(course: SimulatedCourse, *, seed: int = 2, rate: float = 0.01) 
     edited.delete(doomed)
     chapter = rng.choice(by_type["chapter"])
     new = f"new{seed}"
-    seq = edited.add(chapter, "sequential", "New subsection", block_id=f"{new}-seq", graded=True,
-                     format="Quiz", due="2026-12-01T23:59:00Z")
+    seq = edited.add(
+        chapter,
+        "sequential",
+        "New subsection",
+        block_id=f"{new}-seq",
+        graded=True,
+        format="Quiz",
+        due="2026-12-01T23:59:00Z",
+    )
     for u in range(5):
         unit = edited.add(seq, "vertical", f"New unit {u + 1}", block_id=f"{new}-v{u}")
         for p in range(10):
-            edited.add(unit, "problem", f"New problem {u + 1}.{p + 1}", block_id=f"{new}-p{u}-{p}", weight=1.0)
+            edited.add(
+                unit, "problem", f"New problem {u + 1}.{p + 1}", block_id=f"{new}-p{u}-{p}", weight=1.0
+            )
     edited.publish()
     return edited

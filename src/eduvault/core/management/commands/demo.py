@@ -31,19 +31,25 @@ class Command(EduVaultCommand):
     help = "Watch a realistic Open edX course being synchronized, edit after edit, then serve the API."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--no-serve", action="store_true", help="exit after the walkthrough instead of serving the API")
-        parser.add_argument("--host", default="127.0.0.1", help="address to serve the API on (default 127.0.0.1)")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="exit after the walkthrough instead of serving the API"
+        )
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="address to serve the API on (default 127.0.0.1)"
+        )
         parser.add_argument("--port", type=int, default=8000, help="port to serve the API on (default 8000)")
 
     def handle(self, *args: Any, no_serve: bool, host: str, port: int, **options: Any) -> None:
         out = self.console
         db = settings.DATABASES["default"]
-        out.print(Panel.fit(
-            "[bold]Edu Vault demo[/bold]: an Open edX course, synchronized edit after edit\n"
-            f"data directory: {settings.DATA_DIR}\n"
-            f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}",
-            border_style="blue",
-        ))
+        out.print(
+            Panel.fit(
+                "[bold]Edu Vault demo[/bold]: an Open edX course, synchronized edit after edit\n"
+                f"data directory: {settings.DATA_DIR}\n"
+                f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}",
+                border_style="blue",
+            )
+        )
         with OpenEdxSimulator() as lms:
             secret = secrets.token_urlsafe(24)
             lms.add_client(CLIENT_ID, secret)
@@ -85,8 +91,11 @@ class Command(EduVaultCommand):
     def _sync(self, source: Source, course: SimulatedCourse, what: str, *, explain: bool = False) -> SyncRun:
         with self.err.status(f"syncing after: {what}", spinner="dots"):
             run = course_sync(
-                course_key=course.course_key, source=source, trigger=SyncRun.Trigger.DEMO,
-                actor="demo", detail={"edit": what},
+                course_key=course.course_key,
+                source=source,
+                trigger=SyncRun.Trigger.DEMO,
+                actor="demo",
+                detail={"edit": what},
             )
         if explain and run.outcome == SyncRun.Outcome.APPLIED:
             old = course_tree_at(course=run.course, version=run.version_before)
@@ -109,7 +118,9 @@ class Command(EduVaultCommand):
             base = f"http://{host}:{port}"
             steps.add_row("API token", token)
             steps.add_row("courses", f'curl -H "Authorization: Bearer {token}" {base}/api/v1/courses/')
-            steps.add_row("tree", f'curl -H "Authorization: Bearer {token}" "{base}/api/v1/courses/{key}/tree/"')
+            steps.add_row(
+                "tree", f'curl -H "Authorization: Bearer {token}" "{base}/api/v1/courses/{key}/tree/"'
+            )
             steps.add_row("OpenAPI", f'curl -H "Authorization: Bearer {token}" {base}/api/schema/')
         self.console.print(Panel(steps, title="Try next", border_style="green"))
         if not no_serve:
@@ -179,4 +190,6 @@ def _free_run() -> str:
 def _demo_source(base_url: str, secret: str) -> Source:
     if Source.objects.filter(name=SOURCE_NAME).exists():
         return source_point_to(name=SOURCE_NAME, base_url=base_url, client_id=CLIENT_ID, client_secret=secret)
-    return source_add(platform="openedx", name=SOURCE_NAME, base_url=base_url, client_id=CLIENT_ID, client_secret=secret)
+    return source_add(
+        platform="openedx", name=SOURCE_NAME, base_url=base_url, client_id=CLIENT_ID, client_secret=secret
+    )

@@ -14,11 +14,16 @@ class Command(EduVaultCommand):
 
     def add_arguments(self, parser: Any) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="{create,list,revoke}")
-        create = actions.add_parser("create", help="create a token and print it once", description="Create a token.")
+        create = actions.add_parser(
+            "create", help="create a token and print it once", description="Create a token."
+        )
         create.add_argument("name", metavar="NAME")
         create.add_argument("--role", choices=ApiToken.Role.values, default=ApiToken.Role.CONSUMER)
         create.add_argument(
-            "--course", action="append", default=[], metavar="COURSE_KEY",
+            "--course",
+            action="append",
+            default=[],
+            metavar="COURSE_KEY",
             help="limit a consumer to this course (repeat for several; default: all courses)",
         )
         actions.add_parser("list", help="list tokens (never their values)", description="List tokens.")
@@ -45,7 +50,10 @@ class Command(EduVaultCommand):
                 table.add_column(column)
             for token in ApiToken.objects.order_by("name"):
                 table.add_row(
-                    token.name, token.role, token.prefix, ", ".join(token.courses) or "all",
+                    token.name,
+                    token.role,
+                    token.prefix,
+                    ", ".join(token.courses) or "all",
                     f"{token.created_at:%Y-%m-%d %H:%M}",
                     f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "—",
                     f"{token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "—",

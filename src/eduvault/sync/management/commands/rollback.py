@@ -12,7 +12,9 @@ class Command(EduVaultCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("course_key", metavar="COURSE_KEY")
-        parser.add_argument("--to-version", type=int, required=True, metavar="N", help="the version to return to")
+        parser.add_argument(
+            "--to-version", type=int, required=True, metavar="N", help="the version to return to"
+        )
 
     def handle(self, *args: Any, course_key: str, to_version: int, **options: Any) -> None:
         run = course_rollback(course_key=course_key, to_version=to_version, actor="cli")

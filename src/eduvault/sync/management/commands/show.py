@@ -18,8 +18,12 @@ class Command(EduVaultCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("course_key", metavar="COURSE_KEY")
-        parser.add_argument("--version", type=int, metavar="N", help="show version N (default: the current one)")
-        parser.add_argument("--json", action="store_true", help="nested JSON objects: id, kind, title, attributes, children")
+        parser.add_argument(
+            "--version", type=int, metavar="N", help="show version N (default: the current one)"
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="nested JSON objects: id, kind, title, attributes, children"
+        )
 
     def handle(self, *args: Any, course_key: str, version: int | None, json: bool, **options: Any) -> None:
         course = course_get(key=course_key)
@@ -36,7 +40,9 @@ def outline(tree: CourseTree) -> str:
     lines = []
     for node, depth in tree.preorder():
         shown = [
-            f"{name}={node.fields[name]}" if name != "graded" else ("graded" if node.fields[name] else "ungraded")
+            f"{name}={node.fields[name]}"
+            if name != "graded"
+            else ("graded" if node.fields[name] else "ungraded")
             for name in OUTLINE_ATTRIBUTES
             if name in node.fields and node.fields[name] is not None
         ]

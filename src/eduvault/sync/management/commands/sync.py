@@ -13,8 +13,12 @@ from eduvault.sync.models import SyncRun
 from eduvault.sync.render import run_line
 from eduvault.sync.services import course_sync, course_sync_blocks
 
-PHASES = {"fetch": "fetching the course from the source", "normalize": "normalizing the structure",
-          "diff": "comparing with the stored tree", "apply": "applying the changes"}
+PHASES = {
+    "fetch": "fetching the course from the source",
+    "normalize": "normalizing the structure",
+    "diff": "comparing with the stored tree",
+    "apply": "applying the changes",
+}
 
 
 class Command(EduVaultCommand):
@@ -24,23 +28,42 @@ class Command(EduVaultCommand):
         parser.add_argument("platform", choices=["openedx"], help="the source platform")
         parser.add_argument("course_key", metavar="COURSE_KEY", help="e.g. course-v1:Org+Num+Run")
         where = parser.add_mutually_exclusive_group()
-        where.add_argument("--source", metavar="NAME", help="the registered source to read from (default: the only one)")
-        where.add_argument("--blocks-file", metavar="FILE", help="a saved Course Blocks API response to apply")
+        where.add_argument(
+            "--source", metavar="NAME", help="the registered source to read from (default: the only one)"
+        )
+        where.add_argument(
+            "--blocks-file", metavar="FILE", help="a saved Course Blocks API response to apply"
+        )
 
-    def handle(self, *args: Any, platform: str, course_key: str, source: str | None, blocks_file: str | None, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        platform: str,
+        course_key: str,
+        source: str | None,
+        blocks_file: str | None,
+        **options: Any,
+    ) -> None:
         with self.err.status("starting", spinner="dots") as status:
+
             def on_phase(phase: str) -> None:
                 status.update(PHASES.get(phase, phase))
 
             if blocks_file:
                 run = course_sync_blocks(
-                    course_key=course_key, blocks=_read_json(blocks_file), actor="cli",
-                    detail={"file": str(Path(blocks_file).resolve())}, on_phase=on_phase,
+                    course_key=course_key,
+                    blocks=_read_json(blocks_file),
+                    actor="cli",
+                    detail={"file": str(Path(blocks_file).resolve())},
+                    on_phase=on_phase,
                 )
             else:
                 run = course_sync(
-                    course_key=course_key, source=_pick_source(platform, source), actor="cli",
-                    trigger=SyncRun.Trigger.CLI, on_phase=on_phase,
+                    course_key=course_key,
+                    source=_pick_source(platform, source),
+                    actor="cli",
+                    trigger=SyncRun.Trigger.CLI,
+                    on_phase=on_phase,
                 )
         self.console.print(run_line(run))
 
