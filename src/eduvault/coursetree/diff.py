@@ -19,7 +19,7 @@ from typing import Any
 
 from eduvault.coursetree.changes import Change
 from eduvault.coursetree.kinds import handler_for
-from eduvault.coursetree.tree import CourseTree, Node, gc_paused
+from eduvault.coursetree.tree import CourseTree, Node, Positions, gc_paused
 
 _MISSING = object()
 
@@ -42,16 +42,7 @@ def _diff(old: CourseTree | None, new: CourseTree) -> list[Change]:
 
     out: list[Change] = []
     emit = out.append
-    old_index_cache: dict[str, dict[str, int]] = {}
-
-    def old_position(node: Node) -> int:
-        if node.parent is None:
-            return 0
-        index = old_index_cache.get(node.parent)
-        if index is None:
-            siblings = old_nodes[node.parent].children
-            index = old_index_cache[node.parent] = {c: i for i, c in enumerate(siblings)}
-        return index[node.id]
+    old_position = Positions(old)
 
     reorder: set[str] = set()
     stack: list[tuple[str, int]] = [(new.root, 0)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
@@ -327,12 +327,14 @@ def link(root: str, nodes: dict[str, Node], *, validate_fields: bool = True) -> 
     return tree
 
 
-def check_fields(tree: CourseTree) -> None:
-    """Reject nodes whose fields their kind's handler does not accept."""
+def check_fields(tree: CourseTree, node_ids: Iterable[str] | None = None) -> None:
+    """Reject nodes whose fields their kind's handler does not accept (all nodes, or just
+    ``node_ids``), naming each, at most ``MAX_PROBLEMS`` of them."""
     problems: list[str] = []
     handlers: dict[str, KindHandler] = {}
     fast: dict[str, tuple[dict[str, frozenset[type]], tuple[str, ...]]] = {}
-    for node in tree.nodes.values():
+    nodes = tree.nodes
+    for node in nodes.values() if node_ids is None else map(nodes.__getitem__, node_ids):
         entry = fast.get(node.kind)
         if entry is None:
             handler = handlers[node.kind] = handler_for(node.kind)
@@ -356,3 +358,29 @@ def check_fields(tree: CourseTree) -> None:
                 break
     if problems:
         raise InvalidStructure(problems)
+
+
+class Positions:
+    """Each node's index among its siblings in ``tree``, indexed per parent on first use."""
+
+    def __init__(self, tree: CourseTree | None) -> None:
+        self._nodes = tree.nodes if tree is not None else {}
+        self._by_parent: dict[str, dict[str, int]] = {}
+
+    def __call__(self, node: Node) -> int:
+        if node.parent is None:
+            return 0
+        index = self._by_parent.get(node.parent)
+        if index is None:
+            siblings = self._nodes[node.parent].children
+            index = self._by_parent[node.parent] = {c: i for i, c in enumerate(siblings)}
+        return index[node.id]
+
+    def of_children(self, parent: str) -> dict[str, int]:
+        """child -> index for one parent's children (empty if the parent is not in the tree)."""
+        if parent not in self._nodes:
+            return {}
+        index = self._by_parent.get(parent)
+        if index is None:
+            index = self._by_parent[parent] = {c: i for i, c in enumerate(self._nodes[parent].children)}
+        return index

@@ -29,7 +29,7 @@ from eduvault.content import bulk
 from eduvault.content.models import Course, Node
 from eduvault.content.selectors import StoredTree, course_get, course_tree_load
 from eduvault.coursetree import Change, CourseTree, count_ops, diff
-from eduvault.coursetree.tree import Node as TreeNode
+from eduvault.coursetree.tree import Positions
 from eduvault.exceptions import ConcurrentUpdate, VersionNotFound
 from eduvault.sync import subscriptions
 from eduvault.sync.models import Change as ChangeRecord
@@ -330,26 +330,17 @@ def _write_nodes(
 
     # Siblings that did not move but whose index changed as others came and went.
     nodes = new.nodes
-    old_nodes = old.nodes if old is not None else {}
+    old_positions = Positions(old)
     for parent in parents:
         node = nodes.get(parent)
         if node is None:
             continue
-        before = old_nodes[parent].children if parent in old_nodes else []
-        old_index = {c: i for i, c in enumerate(before)}
+        old_index = old_positions.of_children(parent)
         for i, child in enumerate(node.children):
             if child not in new_ids and old_index.get(child) != i:
                 touched.add(child)
 
-    positions: dict[str, dict[str, int]] = {}
-
-    def position(node: TreeNode) -> int:
-        if node.parent is None:
-            return 0
-        index = positions.get(node.parent)
-        if index is None:
-            index = positions[node.parent] = {c: i for i, c in enumerate(nodes[node.parent].children)}
-        return index[node.id]
+    position = Positions(new)
 
     def row(node_id: str) -> dict[str, Any]:
         node = nodes[node_id]

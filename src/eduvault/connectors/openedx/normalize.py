@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from eduvault.coursetree.kinds import INHERITED_FIELDS, handler_for
-from eduvault.coursetree.tree import MAX_DEPTH, MAX_NODES, MAX_PROBLEMS, CourseTree, Node, gc_paused, link
+from eduvault.coursetree.tree import MAX_DEPTH, MAX_NODES, CourseTree, Node, check_fields, gc_paused, link
 from eduvault.exceptions import InvalidStructure
 
 #: The fields Edu Vault asks the Blocks API for.
@@ -62,22 +62,8 @@ def normalize_blocks(
             link(root, nodes, validate_fields=False)
             raise InvalidStructure("the structure is not a tree")  # pragma: no cover
         tree, suspects = walked
-        _check_suspects(tree, suspects)
+        check_fields(tree, suspects)  # the handlers' full validation, for nodes that need it
     return tree
-
-
-def _check_suspects(tree: CourseTree, suspects: list[str]) -> None:
-    """Let each suspect node's kind handler say what is wrong with it, if anything."""
-    problems = []
-    for node_id in suspects:
-        node = tree.nodes[node_id]
-        message = handler_for(node.kind).validate(node_id, node.fields)
-        if message:
-            problems.append(message)
-            if len(problems) >= MAX_PROBLEMS:
-                break
-    if problems:
-        raise InvalidStructure(problems)
 
 
 def _plain_checks(kind: str) -> tuple[Any, ...]:

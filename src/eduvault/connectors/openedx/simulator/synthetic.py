@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import random
-
 from typing import Any
 
 from eduvault.connectors.openedx.simulator.course import SimulatedCourse
