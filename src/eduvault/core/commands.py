@@ -53,6 +53,3 @@ class EduVaultCommand(BaseCommand):
             sys.exit(exc.returncode)
         finally:
             connections.close_all()
-
-    def fail(self, message: str, code: int = 1) -> None:
-        raise CommandError(message, returncode=code)

@@ -94,9 +94,6 @@ class Node:
     def title(self) -> str:
         return self.fields.get("title", "")
 
-    def same_content(self, other: Node) -> bool:
-        return self.kind == other.kind and self.fields == other.fields
-
     def copy(self) -> Node:
         return Node(self.id, self.kind, dict(self.fields), list(self.children), self.parent, self._hash)
 
@@ -150,12 +147,6 @@ class CourseTree:
             node = nodes[node_id]
             yield node, depth
             stack.extend((c, depth + 1) for c in reversed(node.children))
-
-    def position(self, node_id: str) -> int:
-        node = self.nodes[node_id]
-        if node.parent is None:
-            return 0
-        return self.nodes[node.parent].children.index(node_id)
 
     def subtree_hashes(self) -> dict[str, str]:
         """Hash of each inner node's whole subtree (ids, kinds, fields and order), computed
