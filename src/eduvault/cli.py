@@ -10,9 +10,12 @@ import os
 import sys
 
 #: Edu Vault's own commands, in the order ``eduvault help`` lists them.
-COMMANDS = ("demo", "sync", "show", "history", "diff", "rollback", "source", "token", "serve")
+COMMANDS = (
+    "demo", "sync", "show", "history", "diff", "rollback", "source", "token", "serve",
+    "worker", "events", "reconcile", "consume-openedx-bus",
+)
 #: Commands that run for a long time and should log at INFO by default.
-SERVICE_COMMANDS = {"serve", "runserver", "worker"}
+SERVICE_COMMANDS = {"serve", "runserver", "worker", "consume-openedx-bus"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
             for name in COMMANDS:
                 if name in available:
                     help_text = load_command_class(available[name], name).help.strip().splitlines()[0]
-                    lines.append(f"  {name:<10} {help_text}")
+                    lines.append(f"  {name:<20} {help_text}")
             lines += [
                 "",
                 "Run 'eduvault <command> --help' for a command's options.",

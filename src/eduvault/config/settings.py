@@ -14,6 +14,7 @@ Every knob is an environment variable (see the README's Configuration section):
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -91,6 +92,7 @@ INSTALLED_APPS = [
     "eduvault.connectors",
     "eduvault.content",
     "eduvault.sync",
+    "eduvault.inbox",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +172,29 @@ SPECTACULAR_SETTINGS = {
 EDUVAULT_OPENEDX_KIND_MAP = os.environ.get("EDUVAULT_OPENEDX_KIND_MAP", "")
 EDUVAULT_HTTP_TIMEOUT = float(os.environ.get("EDUVAULT_HTTP_TIMEOUT", "30"))
 EDUVAULT_HTTP_ATTEMPTS = int(os.environ.get("EDUVAULT_HTTP_ATTEMPTS", "4"))
+
+# -- event processing --------------------------------------------------------------------
+# Celery broker (redis://… or amqp://…); empty: an in-process worker drains the inbox.
+EDUVAULT_BROKER_URL = os.environ.get("EDUVAULT_BROKER_URL", "")
+#: Queues are named <prefix>.critical, <prefix>.high and <prefix>.background.
+EDUVAULT_QUEUE_PREFIX = os.environ.get("EDUVAULT_QUEUE_PREFIX", "eduvault")
+#: Event type -> priority class overrides, e.g. '{"org.openedx.learning…": "critical"}'.
+EDUVAULT_EVENT_PRIORITIES = json.loads(os.environ.get("EDUVAULT_EVENT_PRIORITIES") or "{}")
+EDUVAULT_MAX_ATTEMPTS = int(os.environ.get("EDUVAULT_MAX_ATTEMPTS", "10"))
+EDUVAULT_RETRY_BASE_SECONDS = float(os.environ.get("EDUVAULT_RETRY_BASE_SECONDS", "10"))
+EDUVAULT_RETRY_MAX_SECONDS = float(os.environ.get("EDUVAULT_RETRY_MAX_SECONDS", "3600"))
+#: How long a worker's claim on an event lasts before another worker may take it over.
+EDUVAULT_LEASE_SECONDS = float(os.environ.get("EDUVAULT_LEASE_SECONDS", "300"))
+#: A burst of events for one course is coalesced: the first syncs at once, the rest once
+#: the course has been quiet this long (but never waiting more than the maximum).
+EDUVAULT_COALESCE_SECONDS = float(os.environ.get("EDUVAULT_COALESCE_SECONDS", "1.5"))
+EDUVAULT_COALESCE_MAX_SECONDS = float(os.environ.get("EDUVAULT_COALESCE_MAX_SECONDS", "15"))
+#: How often workers sweep the inbox (expired leases, events a broker lost).
+EDUVAULT_SWEEP_SECONDS = float(os.environ.get("EDUVAULT_SWEEP_SECONDS", "5"))
+#: A due event handed to the broker this long ago and still pending is handed over again.
+EDUVAULT_REDISPATCH_SECONDS = float(os.environ.get("EDUVAULT_REDISPATCH_SECONDS", "30"))
+#: How often every source's courses are reconciled (0: never).
+EDUVAULT_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECONCILE_SECONDS", "3600"))
 
 LOGGING_CONFIG = None
 configure_logging(

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from eduvault.content.apis import CourseDetailApi, CourseListApi, CourseTreeApi
+from eduvault.inbox.apis import EventDetailApi, EventListApi, EventReplayApi, EventReplayOneApi, webhook
 from eduvault.sync.apis import CourseRunsApi, RunChangesApi, RunDetailApi
 
 api_v1 = [
@@ -12,6 +13,11 @@ api_v1 = [
     path("courses/<str:key>/runs/", CourseRunsApi.as_view(), name="course-runs"),
     path("runs/<int:run_id>/", RunDetailApi.as_view(), name="run-detail"),
     path("runs/<int:run_id>/changes/", RunChangesApi.as_view(), name="run-changes"),
+    path("webhooks/<str:source_name>", webhook, name="webhook"),
+    path("events/", EventListApi.as_view(), name="event-list"),
+    path("events/replay", EventReplayApi.as_view(), name="event-replay"),
+    path("events/<int:event_id>/", EventDetailApi.as_view(), name="event-detail"),
+    path("events/<int:event_id>/replay", EventReplayOneApi.as_view(), name="event-replay-one"),
 ]
 
 urlpatterns = [

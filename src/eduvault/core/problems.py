@@ -71,9 +71,8 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
     return [f"{prefix}{detail}"]
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
-    request = context.get("request")
-    instance = request.get_full_path() if request is not None else None
+def problem_for(exc: Exception, instance: str | None = None) -> JsonResponse | None:
+    """The problem+json response for an exception, or None if it is not one we expect."""
     extra: dict[str, Any] = {}
     if isinstance(exc, EduVaultError):
         status, title, detail = exc.status, exc.title, exc.detail
@@ -107,6 +106,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
     elif status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="eduvault"'
     return response
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
+    """DRF's exception handler: every error a DRF view raises, as problem+json."""
+    request = context.get("request")
+    return problem_for(exc, request.get_full_path() if request is not None else None)
 
 
 def _drf_title(exc: drf.APIException) -> str:

@@ -18,6 +18,7 @@ class SyncRun(models.Model):
         ROLLBACK = "rollback", "Rollback"
         API = "api", "API"
         WEBHOOK = "webhook", "Webhook"
+        BUS = "bus", "Event bus"
         RECONCILE = "reconcile", "Reconcile"
 
     #: Null only for a failed first sync of a course that was never stored.

@@ -65,9 +65,15 @@ def course_sync(
     actor: str = "",
     detail: dict[str, Any] | None = None,
     on_phase: PhaseCallback = _no_phase,
+    record_unchanged: bool = True,
 ) -> SyncRun:
     """Fetch ``course_key`` from ``source`` and apply it. Raises (after recording a failed
-    run) if the source cannot be read, the structure is rejected or the apply fails."""
+    run) if the source cannot be read, the structure is rejected or the apply fails.
+
+    With ``record_unchanged=False`` (the periodic reconcile) a course whose content has not
+    changed costs the fetch and nothing else: no lock, no write; the run returned is not
+    saved.
+    """
     why = _Trigger(trigger, actor, detail or {}, source)
     with _recording_failure(course_key, why) as clock:
         on_phase("fetch")
@@ -76,9 +82,68 @@ def course_sync(
             fetched = connector.fetch_course(course_key)
         finally:
             connector.close()
+        if not record_unchanged:
+            unchanged = _unchanged_without_writing(course_key, fetched, why, clock)
+            if unchanged is not None:
+                return unchanged
         return _apply(
             course_key, lambda course, stored: fetched.tree, why, clock, fetched=fetched, on_phase=on_phase
         )
+
+
+def _unchanged_without_writing(course_key: str, fetched: FetchedCourse, why: _Trigger, clock: _Clock) -> SyncRun | None:
+    stored = Course.objects.filter(key=course_key).values_list("pk", "content_hash", "version").first()
+    if stored is None or not stored[2] or stored[1] != fetched.tree.hash:
+        return None
+    now = timezone.now()
+    return SyncRun(
+        course_id=stored[0], course_key=course_key, source=why.source, trigger=why.kind, actor=why.actor,
+        trigger_detail=why.detail, outcome=SyncRun.Outcome.UNCHANGED, version_before=stored[2],
+        version_after=stored[2], started_at=clock.started, finished_at=now,
+        duration_ms=int((time.perf_counter() - clock.t0) * 1000),
+    )
+
+
+def sources_reconcile(
+    *,
+    sources: list[Source] | None = None,
+    on_course: Callable[[str, SyncRun | None, Exception | None], None] | None = None,
+) -> dict[str, int]:
+    """Sync every course of every (enabled) source, as a safety net for lost events.
+
+    Unchanged courses cost one fetch and no writes. A failing course is recorded as a failed
+    run and the reconcile goes on with the next.
+    """
+    counts = {"courses": 0, "applied": 0, "unchanged": 0, "failed": 0}
+    for source in sources if sources is not None else Source.objects.filter(enabled=True):
+        connector = connector_for(source)
+        try:
+            keys = list(connector.list_courses())
+        except Exception as exc:  # noqa: BLE001 - the source is down: next source
+            counts["failed"] += 1
+            log.warning("reconcile.list_failed", source=source.name, error=getattr(exc, "detail", str(exc)))
+            if on_course:
+                on_course(f"{source.name}: course list", None, exc)
+            continue
+        finally:
+            connector.close()
+        for key in keys:
+            counts["courses"] += 1
+            try:
+                run = course_sync(
+                    course_key=key, source=source, trigger=SyncRun.Trigger.RECONCILE,
+                    actor="reconcile", record_unchanged=False,
+                )
+            except Exception as exc:  # noqa: BLE001 - recorded as a failed run
+                counts["failed"] += 1
+                if on_course:
+                    on_course(key, None, exc)
+                continue
+            counts[run.outcome] += 1
+            if on_course:
+                on_course(key, run, None)
+    log.info("reconcile.finished", **counts)
+    return counts
 
 
 def course_sync_blocks(

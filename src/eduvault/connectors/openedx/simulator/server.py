@@ -30,6 +30,7 @@ import jwt
 import orjson
 
 from eduvault.connectors.openedx.simulator.course import SimulatedCourse
+from eduvault_openedx import sender
 
 COURSE_KEY = re.compile(r"^course-v1:[^+/\s]+\+[^+/\s]+\+[^+/\s]+$")
 
@@ -51,7 +52,19 @@ class Request:
 
 
 class OpenEdxSimulator:
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token_lifetime: int = 3600) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token_lifetime: int = 3600,
+        webhook_url: str = "",
+        webhook_secret: str = "",
+    ) -> None:
+        #: Where Studio's Edu Vault plugin posts its events (empty: it sends nothing).
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.deliveries: list[tuple[str, int | str]] = []
         self.courses: dict[str, SimulatedCourse] = {}
         self.clients: dict[str, str] = {}
         self.token_lifetime = token_lifetime
@@ -121,6 +134,30 @@ class OpenEdxSimulator:
     def revoke_tokens(self) -> None:
         """Invalidate every token issued so far (as a key rotation would)."""
         self._signing_key = secrets.token_hex(32)
+
+    # -- publishing, as Studio with the Edu Vault plugin does ----------------------------------
+
+    def publish(self, course_key: str) -> dict[str, Any]:
+        """An author publishes the course: the plugin relays Studio's course_published signal."""
+        course = self.courses[course_key]
+        course.publish()
+        return self._send(sender.COURSE_PUBLISHED, {"course_key": course_key})
+
+    def publish_block(self, usage_key: str, *, deleted: bool = False) -> dict[str, Any]:
+        """A block is published (or deleted): the openedx-events block event."""
+        block_type = usage_key.split("+type@", 1)[1].split("+", 1)[0]
+        event_type = sender.XBLOCK_DELETED if deleted else sender.XBLOCK_PUBLISHED
+        return self._send(event_type, {"xblock_info": {"usage_key": usage_key, "block_type": block_type, "version": None}})
+
+    def _send(self, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        event = sender.cloud_event(event_type, data, source=self.base_url)
+        if self.webhook_url:
+            try:
+                status: int | str = sender.deliver(self.webhook_url, self.webhook_secret, event)
+            except sender.DeliveryError as exc:
+                status = str(exc)
+            self.deliveries.append((event["id"], status))
+        return event
 
     def requests_to(self, prefix: str) -> list[Request]:
         return [r for r in self.requests if r.path.startswith(prefix)]

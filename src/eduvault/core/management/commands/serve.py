@@ -9,6 +9,7 @@ from eduvault.core.commands import EduVaultCommand
 
 class Command(EduVaultCommand):
     help = "Serve the API with uvicorn (ASGI); migrates the embedded database first if it is new."
+    # (Without EDUVAULT_BROKER_URL, this process also processes the inbox.)
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -20,6 +21,24 @@ class Command(EduVaultCommand):
 
 
 def serve(*, host: str, port: int, workers: int = 1) -> None:
+    """Serve the API. Without a broker, the same process drains the inbox too (one server
+    process; with several, run ``eduvault worker`` beside them)."""
+    from django.conf import settings
+
+    from eduvault.inbox.worker import InboxWorker, Upkeep
+
+    local = None
+    if not settings.EDUVAULT_BROKER_URL and workers == 1:
+        local = (InboxWorker().start(), Upkeep().start())
+    try:
+        _run(host=host, port=port, workers=workers)
+    finally:
+        if local is not None:
+            for part in local:
+                part.stop()
+
+
+def _run(*, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "eduvault.config.asgi:application",
         host=host,

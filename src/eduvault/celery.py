@@ -1,0 +1,50 @@
+"""The Celery application: one queue per priority class, carrying only inbox event ids.
+
+Tasks are acknowledged late and re-queued when their worker is lost; the inbox's leases
+make processing idempotent, so a message delivered twice costs a query, not a second sync.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, signals
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eduvault.config.settings")
+
+app = Celery("eduvault")
+
+
+def configure() -> Celery:
+    from django.conf import settings
+
+    prefix = settings.EDUVAULT_QUEUE_PREFIX
+    app.conf.update(
+        broker_url=settings.EDUVAULT_BROKER_URL or "memory://",
+        broker_connection_timeout=2,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        task_queues=[Queue(f"{prefix}.{name}") for name in ("critical", "high", "background")],
+        task_default_queue=f"{prefix}.background",
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+        enable_utc=True,
+    )
+    app.autodiscover_tasks(["eduvault.inbox"])
+    return app
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _fresh_connections(**_: object) -> None:
+    # Long-lived worker processes: drop connections that broke or outlived their welcome.
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -1,0 +1,115 @@
+"""The webhook receiver, and the admin API over the inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eduvault.connectors.services import source_get
+from eduvault.core.permissions import IsAdminToken
+from eduvault.core.problems import problem_for
+from eduvault.exceptions import EduVaultError, InvalidInput
+from eduvault.inbox.models import InboundEvent
+from eduvault.inbox.selectors import event_get, event_list
+from eduvault.inbox.services import event_receive, events_replay
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, source_name: str) -> JsonResponse:
+    """``POST /api/v1/webhooks/<source>``: a signed CloudEvent (Standard Webhooks).
+
+    202 once the event is committed to the inbox; 200 for an event id already stored.
+    """
+    try:
+        body = request.body
+        event, created = event_receive(source_name=source_name, body=body, headers=request.headers)
+    except (EduVaultError, RequestDataTooBig) as exc:
+        response = problem_for(exc, request.path)
+        assert response is not None
+        return response
+    return JsonResponse(
+        {"id": event.pk, "event_id": event.event_id, "status": "accepted" if created else "duplicate"},
+        status=202 if created else 200,
+    )
+
+
+class EventSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    run = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = InboundEvent
+        fields = [
+            "id", "source", "event_id", "type", "priority", "course_key", "via", "status", "attempts",
+            "received_at", "next_attempt_at", "lease_owner", "lease_expires_at", "processed_at",
+            "last_error", "last_error_code", "run", "payload",
+        ]
+
+
+class EventListApi(ListAPIView):
+    """Inbox events, newest first; filter with ``status``, ``source`` and ``course``."""
+
+    serializer_class = EventSerializer
+    permission_classes = [IsAdminToken]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        status = params.get("status")
+        if status and status not in InboundEvent.Status.values:
+            raise InvalidInput(f"status must be one of {', '.join(InboundEvent.Status.values)}")
+        source = source_get(name=params["source"]) if params.get("source") else None
+        return event_list(status=status, source=source, course_key=params.get("course"))
+
+
+class EventDetailApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(responses=EventSerializer)
+    def get(self, request: Request, event_id: int) -> Response:
+        return Response(EventSerializer(event_get(event_id=event_id)).data)
+
+
+class ReplaySerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    status = serializers.ChoiceField(choices=InboundEvent.Status.values, required=False)
+    source = serializers.CharField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("ids") and not attrs.get("status"):
+            raise serializers.ValidationError("give the ids to replay, or a status (and optionally a source)")
+        return attrs
+
+
+class EventReplayApi(APIView):
+    """Replay events: ``{"ids": [...]}`` or ``{"status": "dead", "source": "lms"}``."""
+
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(request=ReplaySerializer, responses=EventSerializer(many=True))
+    def post(self, request: Request) -> Response:
+        body = ReplaySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        source = source_get(name=body.validated_data["source"]) if body.validated_data.get("source") else None
+        replayed = events_replay(ids=body.validated_data.get("ids"), status=body.validated_data.get("status"), source=source)
+        return Response({"replayed": [e.pk for e in replayed]}, status=202)
+
+
+class EventReplayOneApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(request=None, responses=EventSerializer)
+    def post(self, request: Request, event_id: int) -> Response:
+        event_get(event_id=event_id)
+        replayed = events_replay(ids=[event_id])
+        return Response({"replayed": [e.pk for e in replayed]}, status=202)

@@ -1,0 +1,368 @@
+"""Receiving, claiming, processing and replaying inbound events.
+
+Every event is stored in the inbox before the sender hears 2xx (invariant 1), and the same
+source and event id is stored once. Processing is per course: a worker claims every pending
+event of a course under a lease, syncs the course once (the sync re-reads the platform, so
+events are triggers, never deltas: out-of-order or old events cannot regress a course), and
+marks them all done with that run. A burst of events for one course coalesces: the first
+syncs at once, the rest wait until the course has been quiet for a moment and then share a
+single sync. Transient failures retry with exponential backoff and jitter; permanent ones
+fail at once; after the last attempt an event is dead-lettered, and can be replayed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+import structlog
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F, Max, Min, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from eduvault.connectors.models import Source
+from eduvault.connectors.services import source_get
+from eduvault.exceptions import AuthenticationFailed, EduVaultError, PermissionDenied, SourceRateLimited
+from eduvault.inbox import dispatch
+from eduvault.inbox.models import InboundEvent
+from eduvault.inbox.signatures import SignatureError, verify
+from eduvault.inbox.types import CloudEvent, MalformedEvent, parse_cloud_event, priority_of
+from eduvault.sync.models import SyncRun
+from eduvault.sync.services import course_sync
+
+log = structlog.get_logger(__name__)
+
+Status = InboundEvent.Status
+
+
+def worker_name() -> str:
+    """Who holds a lease: host, process and thread, for the operator reading the inbox."""
+    import threading
+
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+# -- receiving ---------------------------------------------------------------------------
+
+
+def event_receive(*, source_name: str, body: bytes, headers: Mapping[str, str]) -> tuple[InboundEvent, bool]:
+    """Verify, validate and store a webhook delivery. Returns (event, created).
+
+    Nothing is stored unless the signature, the JSON and the CloudEvent are all valid.
+    """
+    source = source_get(name=source_name)
+    if not source.enabled:
+        raise PermissionDenied(f"source {source.name!r} is disabled")
+    if not source.webhook_secrets:
+        raise AuthenticationFailed(f"source {source.name!r} has no webhook secret; add one to accept webhooks")
+    try:
+        webhook_id = verify(source.webhook_secrets, headers, body)
+    except SignatureError as exc:
+        raise AuthenticationFailed(f"webhook signature refused: {exc}") from None
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedEvent(f"the body is not valid JSON: {exc}") from None
+    event = parse_cloud_event(document)
+    if event.id != webhook_id:
+        raise MalformedEvent(f"the CloudEvent id {event.id!r} differs from the webhook-id header {webhook_id!r}")
+    return event_store(source=source, event=event, payload=document, via=InboundEvent.Via.WEBHOOK)
+
+
+def event_store(
+    *, source: Source, event: CloudEvent, payload: dict[str, Any], via: str
+) -> tuple[InboundEvent, bool]:
+    """Store an event once per (source, id), and hand it to the broker after the commit."""
+    now = timezone.now()
+    priority = priority_of(event.type, settings.EDUVAULT_EVENT_PRIORITIES)
+    try:
+        with transaction.atomic():
+            existing = InboundEvent.objects.filter(source=source, event_id=event.id).first()
+            if existing is not None:
+                return existing, False
+            stored = InboundEvent.objects.create(
+                source=source,
+                event_id=event.id,
+                type=event.type,
+                priority=priority,
+                course_key=event.course_key,
+                payload=payload,
+                event_time=_time(event.time),
+                via=via,
+                received_at=now,
+                next_attempt_at=_first_attempt_at(source, event.course_key, now),
+            )
+            transaction.on_commit(lambda: dispatch.event_dispatch(stored))
+    except IntegrityError:
+        # The same event delivered twice at the same moment: the other delivery stored it.
+        return InboundEvent.objects.get(source=source, event_id=event.id), False
+    log.info("event.received", inbox_id=stored.pk, event_id=event.id, type=event.type, course=event.course_key,
+             source=source.name, via=via, priority=priority)
+    return stored, True
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _first_attempt_at(source: Source, course_key: str, now: datetime) -> datetime:
+    """Leading edge at once; while the course is busy or was just synced, trail the burst."""
+    window = timedelta(seconds=settings.EDUVAULT_COALESCE_SECONDS)
+    events = InboundEvent.objects.filter(source=source, course_key=course_key)
+    waiting = events.filter(status__in=[Status.PENDING, Status.PROCESSING]).aggregate(first=Min("received_at"))
+    busy = waiting["first"] is not None
+    if not busy and not events.filter(status=Status.DONE, processed_at__gte=now - window).exists():
+        return now
+    first = waiting["first"] or now
+    return min(now + window, first + timedelta(seconds=settings.EDUVAULT_COALESCE_MAX_SECONDS))
+
+
+# -- claiming and processing --------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What processing one course's events came to."""
+
+    state: str  # done, retrying, failed, dead, busy, waiting, nothing
+    events: int = 0
+    run: SyncRun | None = None
+    due_at: datetime | None = None
+
+
+def course_events_claim(*, source_id: int, course_key: str, owner: str) -> tuple[list[InboundEvent], Outcome | None]:
+    """Claim, under one lease, every pending event of a course, if the course is due and no
+    other worker holds a live lease on it. Returns (claimed, why not)."""
+    now = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Claims for one course queue up here; SQLite's write lock does the same.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"inbox:{source_id}:{course_key}"])
+        events = InboundEvent.objects.filter(source_id=source_id, course_key=course_key)
+        if events.filter(status=Status.PROCESSING, lease_expires_at__gt=now).exists():
+            return [], Outcome("busy")
+        pending = list(events.filter(status=Status.PENDING).order_by("id"))
+        if not pending:
+            return [], Outcome("nothing")
+        due_at = max(e.next_attempt_at for e in pending)
+        if due_at > now:
+            return [], Outcome("waiting", due_at=due_at)
+        lease_until = now + timedelta(seconds=settings.EDUVAULT_LEASE_SECONDS)
+        ids = [e.pk for e in pending]
+        InboundEvent.objects.filter(pk__in=ids, status=Status.PENDING).update(
+            status=Status.PROCESSING, lease_owner=owner, lease_expires_at=lease_until, attempts=F("attempts") + 1,
+        )
+    for e in pending:
+        e.status, e.lease_owner, e.lease_expires_at, e.attempts = Status.PROCESSING, owner, lease_until, e.attempts + 1
+    return pending, None
+
+
+def event_process(*, event_id: int, owner: str | None = None) -> Outcome:
+    """Process the event's course: claim its pending events, sync once, settle them all."""
+    event = InboundEvent.objects.select_related("source").filter(pk=event_id).first()
+    if event is None:
+        return Outcome("nothing")
+    return course_process(source=event.source, course_key=event.course_key, owner=owner)
+
+
+def course_process(*, source: Source, course_key: str, owner: str | None = None) -> Outcome:
+    owner = owner or worker_name()
+    claimed, why_not = course_events_claim(source_id=source.pk, course_key=course_key, owner=owner)
+    if why_not is not None:
+        return why_not
+    t0 = time.perf_counter()
+    ids = [e.pk for e in claimed]
+    try:
+        run = course_sync(
+            course_key=course_key,
+            source=source,
+            trigger=SyncRun.Trigger.WEBHOOK if claimed[-1].via == InboundEvent.Via.WEBHOOK else SyncRun.Trigger.BUS,
+            actor=source.name,
+            detail={"events": [e.event_id for e in claimed[-20:]], "count": len(claimed)},
+        )
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the events
+        return _settle_failure(claimed, exc, owner, t0)
+    now = timezone.now()
+    settled = InboundEvent.objects.filter(pk__in=ids, status=Status.PROCESSING, lease_owner=owner).update(
+        status=Status.DONE, processed_at=now, run=run, lease_owner="", lease_expires_at=None,
+        last_error="", last_error_code="",
+    )
+    log.info("events.processed", course=course_key, source=source.name, events=len(claimed), settled=settled,
+             run=run.pk, outcome=run.outcome, duration_ms=int((time.perf_counter() - t0) * 1000))
+    _follow_up(source, course_key)
+    return Outcome("done", events=len(claimed), run=run)
+
+
+def _follow_up(source: Source, course_key: str) -> None:
+    """Events that arrived during the sync waited for it: queue their course for when it is due."""
+    later = (
+        InboundEvent.objects.filter(source=source, course_key=course_key, status=Status.PENDING)
+        .order_by("-next_attempt_at")
+        .first()
+    )
+    if later is not None:
+        dispatch.course_dispatch(later, countdown=max(0.0, (later.next_attempt_at - timezone.now()).total_seconds()))
+
+
+def _transient(exc: Exception) -> bool:
+    if isinstance(exc, EduVaultError):
+        return exc.transient
+    return isinstance(exc, DatabaseError)  # a lost connection, a deadlock, a timeout
+
+
+def retry_delay(attempts: int, *, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter: about base * 2**(attempts-1), capped, never below
+    what a 429's Retry-After asked for."""
+    ceiling = min(settings.EDUVAULT_RETRY_MAX_SECONDS, settings.EDUVAULT_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+    return max(delay, retry_after or 0.0)
+
+
+def _settle_failure(claimed: list[InboundEvent], exc: Exception, owner: str, t0: float) -> Outcome:
+    now = timezone.now()
+    detail = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
+    attempts = max(e.attempts for e in claimed)
+    ids = [e.pk for e in claimed]
+    mine = InboundEvent.objects.filter(pk__in=ids, status=Status.PROCESSING, lease_owner=owner)
+    common = {"lease_owner": "", "lease_expires_at": None, "last_error": detail[:2000], "last_error_code": type(exc).__name__}
+    if not _transient(exc):
+        state = "failed"
+        mine.update(status=Status.FAILED, processed_at=now, **common)
+    elif attempts >= settings.EDUVAULT_MAX_ATTEMPTS:
+        state = "dead"
+        mine.update(status=Status.DEAD, processed_at=now, **common)
+    else:
+        state = "retrying"
+        retry_after = exc.retry_after if isinstance(exc, SourceRateLimited) else None
+        due = now + timedelta(seconds=retry_delay(attempts, retry_after=retry_after))
+        mine.update(status=Status.PENDING, next_attempt_at=due, **common)
+    course_key = claimed[0].course_key
+    log.warning("events.failed", course=course_key, events=len(claimed), attempts=attempts, outcome=state,
+                error=detail, error_code=type(exc).__name__, duration_ms=int((time.perf_counter() - t0) * 1000))
+    outcome = Outcome(state, events=len(claimed))
+    _follow_up(claimed[0].source, course_key)
+    return outcome
+
+
+# -- finding work, and the sweeper --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueCourse:
+    source_id: int
+    course_key: str
+    priority: str
+    first_event: int
+    due_at: datetime
+
+
+def due_courses(*, now: datetime | None = None, limit: int = 100) -> list[DueCourse]:
+    """Courses with pending events that are due, and no live lease, most urgent first."""
+    now = now or timezone.now()
+    live = InboundEvent.objects.filter(status=Status.PROCESSING, lease_expires_at__gt=now).values_list(
+        "source_id", "course_key"
+    )
+    busy = set(live)
+    groups = (
+        InboundEvent.objects.filter(status=Status.PENDING)
+        .values("source_id", "course_key")
+        .annotate(due_at=Max("next_attempt_at"), first=Min("id"), top=Min("priority"))
+        .filter(due_at__lte=now)
+        .order_by("due_at")[: limit * 2]
+    )
+    order = {"critical": 0, "high": 1, "background": 2}
+    out = []
+    for g in groups:
+        if (g["source_id"], g["course_key"]) in busy:
+            continue
+        priority = min(
+            InboundEvent.objects.filter(
+                source_id=g["source_id"], course_key=g["course_key"], status=Status.PENDING
+            ).values_list("priority", flat=True),
+            key=lambda p: order.get(p, 3),
+        )
+        out.append(DueCourse(g["source_id"], g["course_key"], priority, g["first"], g["due_at"]))
+    out.sort(key=lambda d: (order.get(d.priority, 3), d.due_at))
+    return out[:limit]
+
+
+def inbox_sweep(*, redispatch_after: float | None = None) -> dict[str, int]:
+    """Release expired leases (their worker died) and hand again to the broker the due
+    events it may have lost. Idempotent; every worker may run it."""
+    now = timezone.now()
+    if redispatch_after is None:
+        redispatch_after = settings.EDUVAULT_REDISPATCH_SECONDS
+    expired = InboundEvent.objects.filter(status=Status.PROCESSING, lease_expires_at__lt=now)
+    lost = "the worker's lease expired before it finished (the worker died or stalled)"
+    dead = expired.filter(attempts__gte=settings.EDUVAULT_MAX_ATTEMPTS).update(
+        status=Status.DEAD, lease_owner="", lease_expires_at=None, processed_at=now,
+        last_error=lost, last_error_code="LeaseExpired",
+    )
+    released = expired.update(
+        status=Status.PENDING, lease_owner="", lease_expires_at=None, next_attempt_at=now,
+        last_error=lost, last_error_code="LeaseExpired",
+    )
+    redispatched = 0
+    stale = now - timedelta(seconds=redispatch_after)
+    for due in due_courses(now=now):
+        events = InboundEvent.objects.filter(
+            source_id=due.source_id, course_key=due.course_key, status=Status.PENDING
+        )
+        if events.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=stale)).exists():
+            event = events.order_by("id").first()
+            if event is not None and dispatch.course_dispatch(event):
+                redispatched += 1
+    if released or dead or redispatched:
+        log.info("inbox.swept", released=released, dead=dead, redispatched=redispatched)
+    return {"released": released, "dead": dead, "redispatched": redispatched}
+
+
+# -- replay --------------------------------------------------------------------------------
+
+
+def events_replay(*, ids: Iterable[int] | None = None, status: str | None = None, source: Source | None = None) -> list[InboundEvent]:
+    """Put events back in the queue, as new: by id, or all with a status (and source).
+
+    Replaying an event whose change is already applied is a no-op: the sync it triggers
+    finds the course unchanged.
+    """
+    events = InboundEvent.objects.all()
+    if ids is not None:
+        events = events.filter(pk__in=list(ids))
+    if status:
+        events = events.filter(status=status)
+    if source is not None:
+        events = events.filter(source=source)
+    now = timezone.now()
+    replayed = list(events.exclude(status=Status.PROCESSING).order_by("id"))
+    if not replayed:
+        return []
+    InboundEvent.objects.filter(pk__in=[e.pk for e in replayed]).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=now, lease_owner="", lease_expires_at=None,
+        processed_at=None, dispatched_at=None,
+    )
+    for event in replayed:
+        event.refresh_from_db()
+    seen = set()
+    for event in replayed:
+        key = (event.source_id, event.course_key)
+        if key not in seen:
+            seen.add(key)
+            transaction.on_commit(lambda event=event: dispatch.course_dispatch(event))
+    log.info("events.replayed", events=len(replayed), courses=len(seen))
+    return replayed

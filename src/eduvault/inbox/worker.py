@@ -1,0 +1,146 @@
+"""Workers without a broker, and the upkeep every worker does.
+
+:class:`InboxWorker` drains the inbox from inside a process (``eduvault serve`` and
+``eduvault worker`` when no broker is configured): threads take due courses one at a time,
+woken at once when this process stores an event, else polling. :class:`Upkeep` runs in
+every worker, with or without a broker: it sweeps the inbox (expired leases, events a
+broker lost) and starts the periodic reconcile, which one worker at a time claims.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.db import close_old_connections, connections
+from django.utils import timezone
+
+from eduvault.inbox import dispatch
+from eduvault.inbox.models import Schedule
+from eduvault.inbox.services import course_process, due_courses, inbox_sweep, worker_name
+
+log = structlog.get_logger(__name__)
+
+
+class InboxWorker:
+    def __init__(self, *, threads: int = 2, poll: float = 0.5, priorities: tuple[str, ...] | None = None) -> None:
+        self.threads = threads
+        self.poll = poll
+        self.priorities = priorities
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._busy: set[tuple[int, str]] = set()
+        self._busy_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> InboxWorker:
+        dispatch.listen_locally(self._wake.set)
+        for n in range(self.threads):
+            thread = threading.Thread(target=self._loop, name=f"eduvault-inbox-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("inbox_worker.started", threads=self.threads)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        dispatch.stop_listening(self._wake.set)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _take(self) -> tuple[int, str] | None:
+        for due in due_courses(limit=20):
+            if self.priorities and due.priority not in self.priorities:
+                continue
+            key = (due.source_id, due.course_key)
+            with self._busy_lock:
+                if key in self._busy:
+                    continue
+                self._busy.add(key)
+            return key
+        return None
+
+    def _loop(self) -> None:
+        from eduvault.connectors.models import Source
+
+        owner = worker_name()
+        try:
+            while not self._stop.is_set():
+                try:
+                    key = self._take()
+                    if key is None:
+                        self._wake.wait(self.poll)
+                        self._wake.clear()
+                        continue
+                    try:
+                        source = Source.objects.get(pk=key[0])
+                        course_process(source=source, course_key=key[1], owner=owner)
+                    finally:
+                        with self._busy_lock:
+                            self._busy.discard(key)
+                except Exception:  # noqa: BLE001 - keep draining; the event records its failure
+                    log.exception("inbox_worker.error")
+                    time.sleep(self.poll)
+                finally:
+                    close_old_connections()
+        finally:
+            connections.close_all()
+
+
+class Upkeep:
+    """Sweeps the inbox every ``EDUVAULT_SWEEP_SECONDS`` and runs the reconcile when due."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="eduvault-upkeep", daemon=True)
+
+    def start(self) -> Upkeep:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(settings.EDUVAULT_SWEEP_SECONDS):
+                try:
+                    inbox_sweep()
+                    if reconcile_due():
+                        threading.Thread(target=_reconcile, name="eduvault-reconcile", daemon=True).start()
+                except Exception:  # noqa: BLE001 - a database blip: try again next time
+                    log.exception("upkeep.error")
+                finally:
+                    close_old_connections()
+        finally:
+            connections.close_all()
+
+
+def reconcile_due() -> bool:
+    """Claim the periodic reconcile if it is due (one worker wins)."""
+    interval = settings.EDUVAULT_RECONCILE_SECONDS
+    if interval <= 0:
+        return False
+    now = timezone.now()
+    schedule, _ = Schedule.objects.get_or_create(name="reconcile", defaults={"next_run_at": now + timedelta(seconds=interval)})
+    claimed = Schedule.objects.filter(name="reconcile", next_run_at__lte=now).update(
+        next_run_at=now + timedelta(seconds=interval), last_run_at=now
+    )
+    return bool(claimed)
+
+
+def _reconcile() -> None:
+    from eduvault.sync.services import sources_reconcile
+
+    try:
+        result = sources_reconcile()
+        Schedule.objects.filter(name="reconcile").update(last_result=result)
+    except Exception:  # noqa: BLE001
+        log.exception("reconcile.error")
+    finally:
+        connections.close_all()
