@@ -10,10 +10,14 @@ from urllib.parse import urlsplit
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/test"
 
 
+DEFAULT_PORTS = {"postgres": 5432, "postgresql": 5432, "redis": 6379, "amqp": 5672}
+
+
 def reachable(url: str, timeout: float = 1.0) -> bool:
     parts = urlsplit(url)
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme, 5432)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout=timeout):
+        with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=timeout):
             return True
     except OSError:
         return False
@@ -39,3 +43,19 @@ def choose_database_url() -> str:
         raise SystemExit(3)
     sys.stderr.write(f"\nwarning: PostgreSQL is not reachable at {postgres}; testing on SQLite only.\n")
     return sqlite
+
+
+REDIS_URL = os.environ.get("EDUVAULT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RABBITMQ_URL = os.environ.get("EDUVAULT_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def require(url: str, what: str) -> None:
+    """Skip a test that needs this service when it is down; with CI=true, fail instead."""
+    import pytest
+
+    if reachable(url):
+        return
+    message = f"{what} is not reachable at {url}"
+    if in_ci():
+        pytest.fail(f"{message}; CI must test against it")
+    pytest.skip(message)

@@ -62,7 +62,9 @@ def catalog_info_changed(catalog_info: Any, **kwargs: Any) -> None:
                 name: (value.isoformat() if hasattr(value, "isoformat") else value)
                 for name in ("start", "pacing", "end", "enrollment_start", "enrollment_end")
                 if (value := getattr(schedule, name, None)) is not None
-            } if schedule is not None else {},
+            }
+            if schedule is not None
+            else {},
         }
     }
     _queue(outbox.CATALOG_INFO_CHANGED, data)

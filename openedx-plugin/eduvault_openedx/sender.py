@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 COURSE_PUBLISHED = "org.openedx.content_authoring.course.published.v1"
@@ -32,15 +32,21 @@ class DeliveryError(Exception):
         self.retryable = retryable
 
 
-def cloud_event(event_type: str, data: dict[str, Any], *, source: str, event_id: str | None = None,
-                time_: datetime | None = None) -> dict[str, Any]:
+def cloud_event(
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    source: str,
+    event_id: str | None = None,
+    time_: datetime | None = None,
+) -> dict[str, Any]:
     """A CloudEvents 1.0 structured event."""
     return {
         "specversion": "1.0",
         "id": event_id or str(uuid.uuid4()),
         "source": source,
         "type": event_type,
-        "time": (time_ or datetime.now(timezone.utc)).isoformat().replace("+00:00", "Z"),
+        "time": (time_ or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
         "datacontenttype": "application/json",
         "data": data,
     }
@@ -49,7 +55,7 @@ def cloud_event(event_type: str, data: dict[str, Any], *, source: str, event_id:
 def _key(secret: str) -> bytes:
     """The HMAC key: a ``whsec_`` secret is base64; any other secret is used as it is."""
     if secret.startswith("whsec_"):
-        encoded = secret[len("whsec_"):]
+        encoded = secret[len("whsec_") :]
         try:
             return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
         except (binascii.Error, ValueError):
@@ -76,10 +82,12 @@ def deliver(url: str, secret: str, event: dict[str, Any], *, timeout: float = 10
     headers = {"Content-Type": "application/cloudevents+json", **signed_headers(secret, event["id"], body)}
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the operator's URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         detail = exc.read(500).decode(errors="replace")
-        raise DeliveryError(f"Edu Vault answered {exc.code}: {detail}", retryable=exc.code == 429 or exc.code >= 500) from None
+        raise DeliveryError(
+            f"Edu Vault answered {exc.code}: {detail}", retryable=exc.code == 429 or exc.code >= 500
+        ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise DeliveryError(f"could not reach Edu Vault at {url}: {exc}", retryable=True) from None

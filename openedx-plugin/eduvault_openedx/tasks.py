@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 def deliver_event(self, event: dict[str, Any]) -> int:
     try:
         return deliver(
-            settings.EDUVAULT_WEBHOOK_URL, settings.EDUVAULT_WEBHOOK_SECRET, event,
+            settings.EDUVAULT_WEBHOOK_URL,
+            settings.EDUVAULT_WEBHOOK_SECRET,
+            event,
             timeout=settings.EDUVAULT_WEBHOOK_TIMEOUT,
         )
     except DeliveryError as exc:
@@ -28,4 +30,4 @@ def deliver_event(self, event: dict[str, Any]) -> int:
         # 2, 4, 8 … seconds up to ten minutes, with jitter; the same event id each time, so
         # Edu Vault stores it once however many times it arrives.
         countdown = min(600, 2 ** (self.request.retries + 1))
-        raise self.retry(exc=exc, countdown=countdown * (0.5 + random.random()))
+        raise self.retry(exc=exc, countdown=countdown * (0.5 + random.random())) from exc

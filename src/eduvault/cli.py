@@ -11,8 +11,19 @@ import sys
 
 #: Edu Vault's own commands, in the order ``eduvault help`` lists them.
 COMMANDS = (
-    "demo", "sync", "show", "history", "diff", "rollback", "source", "token", "serve",
-    "worker", "events", "reconcile", "consume-openedx-bus",
+    "demo",
+    "sync",
+    "show",
+    "history",
+    "diff",
+    "rollback",
+    "source",
+    "token",
+    "serve",
+    "worker",
+    "events",
+    "reconcile",
+    "consume-openedx-bus",
 )
 #: Commands that run for a long time and should log at INFO by default.
 SERVICE_COMMANDS = {"serve", "runserver", "worker", "consume-openedx-bus"}

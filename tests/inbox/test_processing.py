@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from eduvault_openedx import sender
 
 from eduvault.connectors.openedx.normalize import normalize_blocks
 from eduvault.content.models import Course
@@ -22,7 +23,6 @@ from eduvault.inbox.services import (
 from eduvault.inbox.types import parse_cloud_event
 from eduvault.inbox.worker import InboxWorker
 from eduvault.sync.models import SyncRun
-from eduvault_openedx import sender
 from tests.conftest import COURSE_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,8 +37,9 @@ def fast(settings):
 
 
 def deliver(source, *, course_key=COURSE_KEY, event_id=None, time_=None):
-    body = sender.cloud_event(sender.COURSE_PUBLISHED, {"course_key": course_key}, source="studio", event_id=event_id,
-                              time_=time_)
+    body = sender.cloud_event(
+        sender.COURSE_PUBLISHED, {"course_key": course_key}, source="studio", event_id=event_id, time_=time_
+    )
     return event_store(source=source, event=parse_cloud_event(body), payload=body, via="webhook")
 
 
@@ -53,7 +54,10 @@ def stored_tree():
 
 def test_ten_deliveries_one_stored_one_sync(source, course):
     body = sender.cloud_event(sender.COURSE_PUBLISHED, {"course_key": COURSE_KEY}, source="studio")
-    results = [event_store(source=source, event=parse_cloud_event(body), payload=body, via="webhook") for _ in range(10)]
+    results = [
+        event_store(source=source, event=parse_cloud_event(body), payload=body, via="webhook")
+        for _ in range(10)
+    ]
     assert [created for _, created in results] == [True] + [False] * 9
     (event,) = InboundEvent.objects.all()
     for _ in range(10):
@@ -72,7 +76,9 @@ def test_a_burst_of_fifty_publishes_gives_at_most_two_syncs(source, course, simu
             time.sleep(0.04)
         deadline = time.monotonic() + 15
         while InboundEvent.objects.exclude(status="done").exists():
-            assert time.monotonic() < deadline, list(InboundEvent.objects.values_list("status", "next_attempt_at"))
+            assert time.monotonic() < deadline, list(
+                InboundEvent.objects.values_list("status", "next_attempt_at")
+            )
             time.sleep(0.05)
     finally:
         worker.stop()
@@ -88,17 +94,28 @@ def test_events_processed_out_of_order_never_regress_the_course(source, course):
     published = []
     for n in range(4):
         course.rename(course.usage_key("chapter", "geometry"), f"Geometry v{n}")
-        published.append(sender.cloud_event(sender.COURSE_PUBLISHED, {"course_key": COURSE_KEY}, source="studio",
-                                            time_=timezone.now() + timedelta(seconds=n)))
+        published.append(
+            sender.cloud_event(
+                sender.COURSE_PUBLISHED,
+                {"course_key": COURSE_KEY},
+                source="studio",
+                time_=timezone.now() + timedelta(seconds=n),
+            )
+        )
     for body in reversed(published):  # the newest arrives first, the oldest last
         stored, _ = event_store(source=source, event=parse_cloud_event(body), payload=body, via="webhook")
         InboundEvent.objects.filter(pk=stored.pk).update(next_attempt_at=timezone.now())
         event_process(event_id=stored.pk)
         assert stored_tree()[course.usage_key("chapter", "geometry")].title == "Geometry v3"
-    assert list(SyncRun.objects.values_list("outcome", flat=True).order_by("id")) == ["applied"] + ["unchanged"] * 3
+    assert (
+        list(SyncRun.objects.values_list("outcome", flat=True).order_by("id"))
+        == ["applied"] + ["unchanged"] * 3
+    )
 
 
-def test_a_source_that_stays_down_is_retried_with_growing_delays_then_dead_lettered(source, course, simulator, settings):
+def test_a_source_that_stays_down_is_retried_with_growing_delays_then_dead_lettered(
+    source, course, simulator, settings
+):
     settings.EDUVAULT_RETRY_BASE_SECONDS = base = 0.4
     simulator.set_down(True)
     event, _ = deliver(source)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC
 
 import pytest
 from django.test import Client
+from eduvault_openedx import sender
 from standardwebhooks.webhooks import Webhook
 
 from eduvault.connectors.services import source_add
 from eduvault.inbox import signatures
 from eduvault.inbox.models import InboundEvent
-from eduvault_openedx import sender
 
 pytestmark = pytest.mark.django_db
 
@@ -25,15 +26,23 @@ COURSE = "course-v1:MIE+MATH-F3+2026_T1"
 
 @pytest.fixture(autouse=True)
 def lms(db):
-    source = source_add(platform="openedx", name="lms", base_url="http://lms.test", client_id="c", client_secret="s",
-                        webhook_secret=SECRET)
+    source = source_add(
+        platform="openedx",
+        name="lms",
+        base_url="http://lms.test",
+        client_id="c",
+        client_secret="s",
+        webhook_secret=SECRET,
+    )
     source.webhook_secrets.append(OLD_SECRET)  # a rotation in progress: both secrets valid
     source.save()
     return source
 
 
 def event(event_type=sender.COURSE_PUBLISHED, data=None, **extra):
-    body = sender.cloud_event(event_type, data if data is not None else {"course_key": COURSE}, source="http://studio.test")
+    body = sender.cloud_event(
+        event_type, data if data is not None else {"course_key": COURSE}, source="http://studio.test"
+    )
     body.update(extra)
     return body
 
@@ -66,7 +75,10 @@ def test_a_signed_course_published_event_is_stored_then_acknowledged():
     stored = InboundEvent.objects.get()
     assert response.json() == {"id": stored.pk, "event_id": body["id"], "status": "accepted"}
     assert (stored.type, stored.course_key, stored.priority, stored.status) == (
-        sender.COURSE_PUBLISHED, COURSE, "background", "pending",
+        sender.COURSE_PUBLISHED,
+        COURSE,
+        "background",
+        "pending",
     )
     assert stored.payload == body and stored.via == "webhook"
 
@@ -74,9 +86,35 @@ def test_a_signed_course_published_event_is_stored_then_acknowledged():
 @pytest.mark.parametrize(
     ("event_type", "data"),
     [
-        (sender.XBLOCK_PUBLISHED, {"xblock_info": {"usage_key": "block-v1:MIE+MATH-F3+2026_T1+type@problem+block@p1", "block_type": "problem", "version": None}}),
-        (sender.XBLOCK_DELETED, {"xblock_info": {"usage_key": "block-v1:MIE+MATH-F3+2026_T1+branch@published-branch+version@65f0+type@vertical+block@v1", "block_type": "vertical"}}),
-        (sender.CATALOG_INFO_CHANGED, {"catalog_info": {"course_key": COURSE, "name": "Maths", "schedule_data": {"start": "2026-01-05T07:30:00Z", "pacing": "instructor"}}}),
+        (
+            sender.XBLOCK_PUBLISHED,
+            {
+                "xblock_info": {
+                    "usage_key": "block-v1:MIE+MATH-F3+2026_T1+type@problem+block@p1",
+                    "block_type": "problem",
+                    "version": None,
+                }
+            },
+        ),
+        (
+            sender.XBLOCK_DELETED,
+            {
+                "xblock_info": {
+                    "usage_key": "block-v1:MIE+MATH-F3+2026_T1+branch@published-branch+version@65f0+type@vertical+block@v1",
+                    "block_type": "vertical",
+                }
+            },
+        ),
+        (
+            sender.CATALOG_INFO_CHANGED,
+            {
+                "catalog_info": {
+                    "course_key": COURSE,
+                    "name": "Maths",
+                    "schedule_data": {"start": "2026-01-05T07:30:00Z", "pacing": "instructor"},
+                }
+            },
+        ),
     ],
 )
 def test_block_and_catalog_events_name_their_course(event_type, data):
@@ -96,11 +134,14 @@ def test_the_reference_standard_webhooks_library_interoperates():
     body = event()
     data = json.dumps(body)
     hook = Webhook(SECRET)
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime.now(timezone.utc)
-    headers = {"webhook-id": body["id"], "webhook-timestamp": str(int(now.timestamp())),
-               "webhook-signature": hook.sign(body["id"], now, data)}
+    now = datetime.now(UTC)
+    headers = {
+        "webhook-id": body["id"],
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": hook.sign(body["id"], now, data),
+    }
     http = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
     assert Client().post(URL, data=data, content_type="application/json", **http).status_code == 202
     # ...and it verifies what our sender signs.
@@ -112,7 +153,12 @@ def test_either_secret_verifies_during_a_rotation():
     assert post(event(), secret=OLD_SECRET).status_code == 202
     second = event()
     both = signatures.sign(SECRET, second["id"], int(time.time()), json.dumps(second).encode())
-    assert post(second, secret="whsec_d3Jvbmc=", headers={"webhook-signature": "v1,d3Jvbmc= " + both}).status_code == 202
+    assert (
+        post(
+            second, secret="whsec_d3Jvbmc=", headers={"webhook-signature": "v1,d3Jvbmc= " + both}
+        ).status_code
+        == 202
+    )
 
 
 @pytest.mark.parametrize(
@@ -141,7 +187,9 @@ def test_a_tampered_body_is_401():
     headers = signatures.headers_for(SECRET, body["id"], data)
     http = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
     tampered = data.replace(b"MATH-F3", b"MATH-F4")
-    assert_problem(Client().post(URL, data=tampered, content_type="application/json", **http), 401, "does not match")
+    assert_problem(
+        Client().post(URL, data=tampered, content_type="application/json", **http), 401, "does not match"
+    )
 
 
 def test_oversized_bodies_are_413():
@@ -160,8 +208,19 @@ def test_malformed_json_is_400():
         (lambda e: e.pop("source"), 400, "'source'"),
         (lambda e: e.update(type="com.example.unknown.v1"), 422, "unknown event type"),
         (lambda e: e.update(data={"course_key": "not-a-key"}), 422, "must be a course key"),
-        (lambda e: e.update(data={"xblock_info": {"usage_key": "i4x://a/b/c", "block_type": "x"}}, type=sender.XBLOCK_PUBLISHED), 422, "not a block-v1 usage key"),
-        (lambda e: e.update(data=None, type=sender.CATALOG_INFO_CHANGED), 422, "data.catalog_info must be an object"),
+        (
+            lambda e: e.update(
+                data={"xblock_info": {"usage_key": "i4x://a/b/c", "block_type": "x"}},
+                type=sender.XBLOCK_PUBLISHED,
+            ),
+            422,
+            "not a block-v1 usage key",
+        ),
+        (
+            lambda e: e.update(data=None, type=sender.CATALOG_INFO_CHANGED),
+            422,
+            "data.catalog_info must be an object",
+        ),
     ],
 )
 def test_invalid_cloud_events_are_refused(mutate, status, detail):
@@ -178,7 +237,10 @@ def test_the_webhook_id_must_be_the_cloud_event_id():
 def test_unknown_sources_are_404():
     body = event()
     data = json.dumps(body).encode()
-    headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signatures.headers_for(SECRET, body["id"], data).items()}
+    headers = {
+        f"HTTP_{k.upper().replace('-', '_')}": v
+        for k, v in signatures.headers_for(SECRET, body["id"], data).items()
+    }
     response = Client().post("/api/v1/webhooks/nope", data=data, content_type="application/json", **headers)
     assert_problem(response, 404, "no source is registered")
 

@@ -51,9 +51,24 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = InboundEvent
         fields = [
-            "id", "source", "event_id", "type", "priority", "course_key", "via", "status", "attempts",
-            "received_at", "next_attempt_at", "lease_owner", "lease_expires_at", "processed_at",
-            "last_error", "last_error_code", "run", "payload",
+            "id",
+            "source",
+            "event_id",
+            "type",
+            "priority",
+            "course_key",
+            "via",
+            "status",
+            "attempts",
+            "received_at",
+            "next_attempt_at",
+            "lease_owner",
+            "lease_expires_at",
+            "processed_at",
+            "last_error",
+            "last_error_code",
+            "run",
+            "payload",
         ]
 
 
@@ -101,7 +116,9 @@ class EventReplayApi(APIView):
         body = ReplaySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         source = source_get(name=body.validated_data["source"]) if body.validated_data.get("source") else None
-        replayed = events_replay(ids=body.validated_data.get("ids"), status=body.validated_data.get("status"), source=source)
+        replayed = events_replay(
+            ids=body.validated_data.get("ids"), status=body.validated_data.get("status"), source=source
+        )
         return Response({"replayed": [e.pk for e in replayed]}, status=202)
 
 

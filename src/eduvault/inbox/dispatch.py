@@ -80,14 +80,14 @@ class _Publisher(threading.Thread):
                 process_event.apply_async(
                     args=[event_id], queue=queue_name(priority), countdown=countdown or None, retry=False
                 )
-            except Exception as exc:  # noqa: BLE001 - the broker is down; the sweeper retries
+            except Exception as exc:
                 log.warning("dispatch.failed", inbox_id=event_id, course=course_key, error=str(exc))
                 continue
             try:
                 InboundEvent.objects.filter(
                     source_id=source_id, course_key=course_key, status=InboundEvent.Status.PENDING
                 ).update(dispatched_at=timezone.now())
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("dispatch.mark_failed", inbox_id=event_id, error=str(exc))
             finally:
                 close_old_connections()

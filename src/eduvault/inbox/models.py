@@ -44,7 +44,9 @@ class InboundEvent(models.Model):
     last_error_code = models.CharField(max_length=100, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     #: The sync run that handled it (several coalesced events share one).
-    run = models.ForeignKey("sync.SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    run = models.ForeignKey(
+        "sync.SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -67,3 +69,6 @@ class Schedule(models.Model):
     next_run_at = models.DateTimeField()
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_result = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} (next {self.next_run_at:%Y-%m-%d %H:%M})"

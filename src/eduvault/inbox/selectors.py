@@ -13,7 +13,9 @@ class EventNotFound(NotFound):
     """No such event in the inbox."""
 
 
-def event_list(*, status: str | None = None, source: Source | None = None, course_key: str | None = None) -> QuerySet[InboundEvent]:
+def event_list(
+    *, status: str | None = None, source: Source | None = None, course_key: str | None = None
+) -> QuerySet[InboundEvent]:
     events = InboundEvent.objects.select_related("source", "run").order_by("-id")
     if status:
         events = events.filter(status=status)

@@ -63,7 +63,9 @@ def event_receive(*, source_name: str, body: bytes, headers: Mapping[str, str]) 
     if not source.enabled:
         raise PermissionDenied(f"source {source.name!r} is disabled")
     if not source.webhook_secrets:
-        raise AuthenticationFailed(f"source {source.name!r} has no webhook secret; add one to accept webhooks")
+        raise AuthenticationFailed(
+            f"source {source.name!r} has no webhook secret; add one to accept webhooks"
+        )
     try:
         webhook_id = verify(source.webhook_secrets, headers, body)
     except SignatureError as exc:
@@ -74,7 +76,9 @@ def event_receive(*, source_name: str, body: bytes, headers: Mapping[str, str]) 
         raise MalformedEvent(f"the body is not valid JSON: {exc}") from None
     event = parse_cloud_event(document)
     if event.id != webhook_id:
-        raise MalformedEvent(f"the CloudEvent id {event.id!r} differs from the webhook-id header {webhook_id!r}")
+        raise MalformedEvent(
+            f"the CloudEvent id {event.id!r} differs from the webhook-id header {webhook_id!r}"
+        )
     return event_store(source=source, event=event, payload=document, via=InboundEvent.Via.WEBHOOK)
 
 
@@ -105,8 +109,16 @@ def event_store(
     except IntegrityError:
         # The same event delivered twice at the same moment: the other delivery stored it.
         return InboundEvent.objects.get(source=source, event_id=event.id), False
-    log.info("event.received", inbox_id=stored.pk, event_id=event.id, type=event.type, course=event.course_key,
-             source=source.name, via=via, priority=priority)
+    log.info(
+        "event.received",
+        inbox_id=stored.pk,
+        event_id=event.id,
+        type=event.type,
+        course=event.course_key,
+        source=source.name,
+        via=via,
+        priority=priority,
+    )
     return stored, True
 
 
@@ -123,7 +135,9 @@ def _first_attempt_at(source: Source, course_key: str, now: datetime) -> datetim
     """Leading edge at once; while the course is busy or was just synced, trail the burst."""
     window = timedelta(seconds=settings.EDUVAULT_COALESCE_SECONDS)
     events = InboundEvent.objects.filter(source=source, course_key=course_key)
-    waiting = events.filter(status__in=[Status.PENDING, Status.PROCESSING]).aggregate(first=Min("received_at"))
+    waiting = events.filter(status__in=[Status.PENDING, Status.PROCESSING]).aggregate(
+        first=Min("received_at")
+    )
     busy = waiting["first"] is not None
     if not busy and not events.filter(status=Status.DONE, processed_at__gte=now - window).exists():
         return now
@@ -144,7 +158,9 @@ class Outcome:
     due_at: datetime | None = None
 
 
-def course_events_claim(*, source_id: int, course_key: str, owner: str) -> tuple[list[InboundEvent], Outcome | None]:
+def course_events_claim(
+    *, source_id: int, course_key: str, owner: str
+) -> tuple[list[InboundEvent], Outcome | None]:
     """Claim, under one lease, every pending event of a course, if the course is due and no
     other worker holds a live lease on it. Returns (claimed, why not)."""
     now = timezone.now()
@@ -152,7 +168,9 @@ def course_events_claim(*, source_id: int, course_key: str, owner: str) -> tuple
         if connection.vendor == "postgresql":
             # Claims for one course queue up here; SQLite's write lock does the same.
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"inbox:{source_id}:{course_key}"])
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"inbox:{source_id}:{course_key}"]
+                )
         events = InboundEvent.objects.filter(source_id=source_id, course_key=course_key)
         if events.filter(status=Status.PROCESSING, lease_expires_at__gt=now).exists():
             return [], Outcome("busy")
@@ -165,10 +183,18 @@ def course_events_claim(*, source_id: int, course_key: str, owner: str) -> tuple
         lease_until = now + timedelta(seconds=settings.EDUVAULT_LEASE_SECONDS)
         ids = [e.pk for e in pending]
         InboundEvent.objects.filter(pk__in=ids, status=Status.PENDING).update(
-            status=Status.PROCESSING, lease_owner=owner, lease_expires_at=lease_until, attempts=F("attempts") + 1,
+            status=Status.PROCESSING,
+            lease_owner=owner,
+            lease_expires_at=lease_until,
+            attempts=F("attempts") + 1,
         )
     for e in pending:
-        e.status, e.lease_owner, e.lease_expires_at, e.attempts = Status.PROCESSING, owner, lease_until, e.attempts + 1
+        e.status, e.lease_owner, e.lease_expires_at, e.attempts = (
+            Status.PROCESSING,
+            owner,
+            lease_until,
+            e.attempts + 1,
+        )
     return pending, None
 
 
@@ -191,19 +217,34 @@ def course_process(*, source: Source, course_key: str, owner: str | None = None)
         run = course_sync(
             course_key=course_key,
             source=source,
-            trigger=SyncRun.Trigger.WEBHOOK if claimed[-1].via == InboundEvent.Via.WEBHOOK else SyncRun.Trigger.BUS,
+            trigger=SyncRun.Trigger.WEBHOOK
+            if claimed[-1].via == InboundEvent.Via.WEBHOOK
+            else SyncRun.Trigger.BUS,
             actor=source.name,
             detail={"events": [e.event_id for e in claimed[-20:]], "count": len(claimed)},
         )
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the events
+    except Exception as exc:
         return _settle_failure(claimed, exc, owner, t0)
     now = timezone.now()
     settled = InboundEvent.objects.filter(pk__in=ids, status=Status.PROCESSING, lease_owner=owner).update(
-        status=Status.DONE, processed_at=now, run=run, lease_owner="", lease_expires_at=None,
-        last_error="", last_error_code="",
+        status=Status.DONE,
+        processed_at=now,
+        run=run,
+        lease_owner="",
+        lease_expires_at=None,
+        last_error="",
+        last_error_code="",
     )
-    log.info("events.processed", course=course_key, source=source.name, events=len(claimed), settled=settled,
-             run=run.pk, outcome=run.outcome, duration_ms=int((time.perf_counter() - t0) * 1000))
+    log.info(
+        "events.processed",
+        course=course_key,
+        source=source.name,
+        events=len(claimed),
+        settled=settled,
+        run=run.pk,
+        outcome=run.outcome,
+        duration_ms=int((time.perf_counter() - t0) * 1000),
+    )
     _follow_up(source, course_key)
     return Outcome("done", events=len(claimed), run=run)
 
@@ -216,7 +257,9 @@ def _follow_up(source: Source, course_key: str) -> None:
         .first()
     )
     if later is not None:
-        dispatch.course_dispatch(later, countdown=max(0.0, (later.next_attempt_at - timezone.now()).total_seconds()))
+        dispatch.course_dispatch(
+            later, countdown=max(0.0, (later.next_attempt_at - timezone.now()).total_seconds())
+        )
 
 
 def _transient(exc: Exception) -> bool:
@@ -228,7 +271,9 @@ def _transient(exc: Exception) -> bool:
 def retry_delay(attempts: int, *, retry_after: float | None = None) -> float:
     """Exponential backoff with jitter: about base * 2**(attempts-1), capped, never below
     what a 429's Retry-After asked for."""
-    ceiling = min(settings.EDUVAULT_RETRY_MAX_SECONDS, settings.EDUVAULT_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+    ceiling = min(
+        settings.EDUVAULT_RETRY_MAX_SECONDS, settings.EDUVAULT_RETRY_BASE_SECONDS * 2 ** (attempts - 1)
+    )
     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
     return max(delay, retry_after or 0.0)
 
@@ -239,7 +284,12 @@ def _settle_failure(claimed: list[InboundEvent], exc: Exception, owner: str, t0:
     attempts = max(e.attempts for e in claimed)
     ids = [e.pk for e in claimed]
     mine = InboundEvent.objects.filter(pk__in=ids, status=Status.PROCESSING, lease_owner=owner)
-    common = {"lease_owner": "", "lease_expires_at": None, "last_error": detail[:2000], "last_error_code": type(exc).__name__}
+    common = {
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "last_error": detail[:2000],
+        "last_error_code": type(exc).__name__,
+    }
     if not _transient(exc):
         state = "failed"
         mine.update(status=Status.FAILED, processed_at=now, **common)
@@ -252,8 +302,16 @@ def _settle_failure(claimed: list[InboundEvent], exc: Exception, owner: str, t0:
         due = now + timedelta(seconds=retry_delay(attempts, retry_after=retry_after))
         mine.update(status=Status.PENDING, next_attempt_at=due, **common)
     course_key = claimed[0].course_key
-    log.warning("events.failed", course=course_key, events=len(claimed), attempts=attempts, outcome=state,
-                error=detail, error_code=type(exc).__name__, duration_ms=int((time.perf_counter() - t0) * 1000))
+    log.warning(
+        "events.failed",
+        course=course_key,
+        events=len(claimed),
+        attempts=attempts,
+        outcome=state,
+        error=detail,
+        error_code=type(exc).__name__,
+        duration_ms=int((time.perf_counter() - t0) * 1000),
+    )
     outcome = Outcome(state, events=len(claimed))
     _follow_up(claimed[0].source, course_key)
     return outcome
@@ -310,12 +368,20 @@ def inbox_sweep(*, redispatch_after: float | None = None) -> dict[str, int]:
     expired = InboundEvent.objects.filter(status=Status.PROCESSING, lease_expires_at__lt=now)
     lost = "the worker's lease expired before it finished (the worker died or stalled)"
     dead = expired.filter(attempts__gte=settings.EDUVAULT_MAX_ATTEMPTS).update(
-        status=Status.DEAD, lease_owner="", lease_expires_at=None, processed_at=now,
-        last_error=lost, last_error_code="LeaseExpired",
+        status=Status.DEAD,
+        lease_owner="",
+        lease_expires_at=None,
+        processed_at=now,
+        last_error=lost,
+        last_error_code="LeaseExpired",
     )
     released = expired.update(
-        status=Status.PENDING, lease_owner="", lease_expires_at=None, next_attempt_at=now,
-        last_error=lost, last_error_code="LeaseExpired",
+        status=Status.PENDING,
+        lease_owner="",
+        lease_expires_at=None,
+        next_attempt_at=now,
+        last_error=lost,
+        last_error_code="LeaseExpired",
     )
     redispatched = 0
     stale = now - timedelta(seconds=redispatch_after)
@@ -335,7 +401,9 @@ def inbox_sweep(*, redispatch_after: float | None = None) -> dict[str, int]:
 # -- replay --------------------------------------------------------------------------------
 
 
-def events_replay(*, ids: Iterable[int] | None = None, status: str | None = None, source: Source | None = None) -> list[InboundEvent]:
+def events_replay(
+    *, ids: Iterable[int] | None = None, status: str | None = None, source: Source | None = None
+) -> list[InboundEvent]:
     """Put events back in the queue, as new: by id, or all with a status (and source).
 
     Replaying an event whose change is already applied is a no-op: the sync it triggers
@@ -353,8 +421,13 @@ def events_replay(*, ids: Iterable[int] | None = None, status: str | None = None
     if not replayed:
         return []
     InboundEvent.objects.filter(pk__in=[e.pk for e in replayed]).update(
-        status=Status.PENDING, attempts=0, next_attempt_at=now, lease_owner="", lease_expires_at=None,
-        processed_at=None, dispatched_at=None,
+        status=Status.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        lease_owner="",
+        lease_expires_at=None,
+        processed_at=None,
+        dispatched_at=None,
     )
     for event in replayed:
         event.refresh_from_db()

@@ -72,7 +72,11 @@ def verify(
     stamp = headers.get("webhook-timestamp", "")
     given = headers.get("webhook-signature", "")
     if not (msg_id and stamp and given):
-        missing = [h for h, v in (("webhook-id", msg_id), ("webhook-timestamp", stamp), ("webhook-signature", given)) if not v]
+        missing = [
+            h
+            for h, v in (("webhook-id", msg_id), ("webhook-timestamp", stamp), ("webhook-signature", given))
+            if not v
+        ]
         raise SignatureError(f"missing header{'s' * (len(missing) > 1)}: {', '.join(missing)}")
     try:
         timestamp = int(stamp)

@@ -90,7 +90,7 @@ def parse_cloud_event(body: Any) -> CloudEvent:
     if not isinstance(body, dict):
         raise MalformedEvent("the body must be a CloudEvents 1.0 JSON object")
     if body.get("specversion") != "1.0":
-        raise MalformedEvent(f"specversion must be \"1.0\", not {body.get('specversion')!r}")
+        raise MalformedEvent(f'specversion must be "1.0", not {body.get("specversion")!r}')
     for attribute in ("id", "source", "type"):
         value = body.get(attribute)
         if not isinstance(value, str) or not value.strip():

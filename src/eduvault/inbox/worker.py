@@ -26,7 +26,9 @@ log = structlog.get_logger(__name__)
 
 
 class InboxWorker:
-    def __init__(self, *, threads: int = 2, poll: float = 0.5, priorities: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self, *, threads: int = 2, poll: float = 0.5, priorities: tuple[str, ...] | None = None
+    ) -> None:
         self.threads = threads
         self.poll = poll
         self.priorities = priorities
@@ -82,7 +84,7 @@ class InboxWorker:
                     finally:
                         with self._busy_lock:
                             self._busy.discard(key)
-                except Exception:  # noqa: BLE001 - keep draining; the event records its failure
+                except Exception:
                     log.exception("inbox_worker.error")
                     time.sleep(self.poll)
                 finally:
@@ -113,7 +115,7 @@ class Upkeep:
                     inbox_sweep()
                     if reconcile_due():
                         threading.Thread(target=_reconcile, name="eduvault-reconcile", daemon=True).start()
-                except Exception:  # noqa: BLE001 - a database blip: try again next time
+                except Exception:
                     log.exception("upkeep.error")
                 finally:
                     close_old_connections()
@@ -127,7 +129,9 @@ def reconcile_due() -> bool:
     if interval <= 0:
         return False
     now = timezone.now()
-    schedule, _ = Schedule.objects.get_or_create(name="reconcile", defaults={"next_run_at": now + timedelta(seconds=interval)})
+    Schedule.objects.get_or_create(
+        name="reconcile", defaults={"next_run_at": now + timedelta(seconds=interval)}
+    )
     claimed = Schedule.objects.filter(name="reconcile", next_run_at__lte=now).update(
         next_run_at=now + timedelta(seconds=interval), last_run_at=now
     )
@@ -140,7 +144,7 @@ def _reconcile() -> None:
     try:
         result = sources_reconcile()
         Schedule.objects.filter(name="reconcile").update(last_result=result)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("reconcile.error")
     finally:
         connections.close_all()

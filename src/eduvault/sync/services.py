@@ -91,15 +91,25 @@ def course_sync(
         )
 
 
-def _unchanged_without_writing(course_key: str, fetched: FetchedCourse, why: _Trigger, clock: _Clock) -> SyncRun | None:
+def _unchanged_without_writing(
+    course_key: str, fetched: FetchedCourse, why: _Trigger, clock: _Clock
+) -> SyncRun | None:
     stored = Course.objects.filter(key=course_key).values_list("pk", "content_hash", "version").first()
     if stored is None or not stored[2] or stored[1] != fetched.tree.hash:
         return None
     now = timezone.now()
     return SyncRun(
-        course_id=stored[0], course_key=course_key, source=why.source, trigger=why.kind, actor=why.actor,
-        trigger_detail=why.detail, outcome=SyncRun.Outcome.UNCHANGED, version_before=stored[2],
-        version_after=stored[2], started_at=clock.started, finished_at=now,
+        course_id=stored[0],
+        course_key=course_key,
+        source=why.source,
+        trigger=why.kind,
+        actor=why.actor,
+        trigger_detail=why.detail,
+        outcome=SyncRun.Outcome.UNCHANGED,
+        version_before=stored[2],
+        version_after=stored[2],
+        started_at=clock.started,
+        finished_at=now,
         duration_ms=int((time.perf_counter() - clock.t0) * 1000),
     )
 
@@ -119,7 +129,7 @@ def sources_reconcile(
         connector = connector_for(source)
         try:
             keys = list(connector.list_courses())
-        except Exception as exc:  # noqa: BLE001 - the source is down: next source
+        except Exception as exc:
             counts["failed"] += 1
             log.warning("reconcile.list_failed", source=source.name, error=getattr(exc, "detail", str(exc)))
             if on_course:
@@ -131,10 +141,13 @@ def sources_reconcile(
             counts["courses"] += 1
             try:
                 run = course_sync(
-                    course_key=key, source=source, trigger=SyncRun.Trigger.RECONCILE,
-                    actor="reconcile", record_unchanged=False,
+                    course_key=key,
+                    source=source,
+                    trigger=SyncRun.Trigger.RECONCILE,
+                    actor="reconcile",
+                    record_unchanged=False,
                 )
-            except Exception as exc:  # noqa: BLE001 - recorded as a failed run
+            except Exception as exc:
                 counts["failed"] += 1
                 if on_course:
                     on_course(key, None, exc)

@@ -10,7 +10,7 @@ read again. (The platform's own consumer acknowledges even on failure; this one 
 
 from __future__ import annotations
 
-import time
+import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -50,6 +50,14 @@ def _jsonable(value: Any) -> Any:
     return str(value)  # opaque keys (UsageKey, CourseKey), UUIDs
 
 
+@functools.cache
+def _load_signals() -> None:
+    """openedx-events registers each event type when its signals module is imported."""
+    from openedx_events.tooling import load_all_signals
+
+    load_all_signals()
+
+
 def cloud_event_of(fields: dict[bytes, bytes]) -> dict[str, Any]:
     """A stream entry → the CloudEvent the webhook would have carried."""
     from openedx_events.event_bus.avro.deserializer import deserialize_bytes_to_event_data
@@ -58,14 +66,17 @@ def cloud_event_of(fields: dict[bytes, bytes]) -> dict[str, Any]:
     headers = {name: fields[name.encode()].decode() for name in HEADERS if name.encode() in fields}
     event_type = headers.get("type")
     if not event_type or not headers.get("id") or b"event_data" not in fields:
-        raise UnusableMessage(f"the message lacks type, id or event_data (has {sorted(k.decode() for k in fields)})")
+        raise UnusableMessage(
+            f"the message lacks type, id or event_data (has {sorted(k.decode() for k in fields)})"
+        )
+    _load_signals()
     try:
         signal = OpenEdxPublicSignal.get_signal_by_type(event_type)
     except KeyError:
         raise UnknownEventType(f"openedx-events has no signal for {event_type!r}") from None
     try:
         data = deserialize_bytes_to_event_data(fields[b"event_data"], signal)
-    except Exception as exc:  # noqa: BLE001 - fastavro raises many kinds
+    except Exception as exc:
         raise UnusableMessage(f"event_data is not valid Avro for {event_type}: {exc}") from exc
     document: dict[str, Any] = {
         "specversion": "1.0",
@@ -132,13 +143,15 @@ class BusConsumer:
             self.stats["skipped"] += 1
             log.info("bus.skipped", topic=topic, message=msg_id.decode(), reason=exc.detail)
             return True
-        except (UnusableMessage, Exception) as exc:  # noqa: BLE001
+        except (UnusableMessage, Exception) as exc:
             self.stats["unusable"] += 1
             log.error("bus.unusable", topic=topic, message=msg_id.decode(), error=str(exc))
             return False  # left pending: visible with XPENDING, never silently dropped
         try:
-            _, created = self.store(source=self.source, event=event, payload=document, via=InboundEvent.Via.BUS)
-        except Exception as exc:  # noqa: BLE001 - the database is down: do not acknowledge
+            _, created = self.store(
+                source=self.source, event=event, payload=document, via=InboundEvent.Via.BUS
+            )
+        except Exception as exc:
             self.stats["failed"] += 1
             log.warning("bus.store_failed", topic=topic, message=msg_id.decode(), error=str(exc))
             return False
@@ -166,13 +179,18 @@ class BusConsumer:
         self._process(self.redis.xreadgroup(self.group, self.consumer, {t: "0" for t in self.topics}))
         for topic in self.topics:
             try:
-                _, claimed, *_ = self.redis.xautoclaim(topic, self.group, self.consumer, self.claim_idle_ms, "0-0")
+                _, claimed, *_ = self.redis.xautoclaim(
+                    topic, self.group, self.consumer, self.claim_idle_ms, "0-0"
+                )
                 self._process([(topic, claimed)])
             except redis.ResponseError:  # Redis < 6.2
                 pass
         while not should_stop():
             response = self.redis.xreadgroup(
-                self.group, self.consumer, {t: ">" for t in self.topics}, count=100,
+                self.group,
+                self.consumer,
+                {t: ">" for t in self.topics},
+                count=100,
                 block=None if once else self.block_ms,
             )
             if not response:
@@ -183,8 +201,16 @@ class BusConsumer:
         return self.stats
 
 
-def consume(*, redis_url: str, source: Source, topics: list[str], group: str, consumer: str, once: bool,
-            should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
+def consume(
+    *,
+    redis_url: str,
+    source: Source,
+    topics: list[str],
+    group: str,
+    consumer: str,
+    once: bool,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> dict[str, int]:
     client = redis.Redis.from_url(redis_url)
     try:
         return BusConsumer(client=client, source=source, topics=topics, group=group, consumer=consumer).run(
@@ -192,7 +218,3 @@ def consume(*, redis_url: str, source: Source, topics: list[str], group: str, co
         )
     finally:
         client.close()
-
-
-def _retry_after_pause(seconds: float) -> None:  # pragma: no cover - used by the command loop
-    time.sleep(seconds)

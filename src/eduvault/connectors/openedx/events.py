@@ -21,7 +21,9 @@ XBLOCK_DELETED = "org.openedx.content_authoring.xblock.deleted.v1"
 CATALOG_INFO_CHANGED = "org.openedx.content_authoring.course.catalog_info.changed.v1"
 
 COURSE_KEY = re.compile(r"^course-v1:([^+/\s:]+)\+([^+/\s:]+)\+([^+/\s:]+)$")
-USAGE_KEY = re.compile(r"^block-v1:([^+/\s:]+)\+([^+/\s:]+)\+([^+/\s:]+)\+(?:[^+]+\+)*type@[^+]+\+block@[^+]+$")
+USAGE_KEY = re.compile(
+    r"^block-v1:([^+/\s:]+)\+([^+/\s:]+)\+([^+/\s:]+)\+(?:[^+]+\+)*type@[^+]+\+block@[^+]+$"
+)
 
 
 def course_key_of_usage_key(usage_key: Any) -> str:

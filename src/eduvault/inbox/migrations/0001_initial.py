@@ -5,52 +5,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('connectors', '0001_initial'),
-        ('sync', '0002_alter_syncrun_trigger'),
+        ("connectors", "0001_initial"),
+        ("sync", "0002_alter_syncrun_trigger"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Schedule',
+            name="Schedule",
             fields=[
-                ('name', models.CharField(max_length=50, primary_key=True, serialize=False)),
-                ('next_run_at', models.DateTimeField()),
-                ('last_run_at', models.DateTimeField(blank=True, null=True)),
-                ('last_result', models.JSONField(blank=True, default=dict)),
+                ("name", models.CharField(max_length=50, primary_key=True, serialize=False)),
+                ("next_run_at", models.DateTimeField()),
+                ("last_run_at", models.DateTimeField(blank=True, null=True)),
+                ("last_result", models.JSONField(blank=True, default=dict)),
             ],
         ),
         migrations.CreateModel(
-            name='InboundEvent',
+            name="InboundEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=200)),
-                ('type', models.CharField(max_length=200)),
-                ('priority', models.CharField(max_length=20)),
-                ('course_key', models.CharField(max_length=255)),
-                ('payload', models.JSONField()),
-                ('event_time', models.DateTimeField(blank=True, null=True)),
-                ('via', models.CharField(choices=[('webhook', 'Webhook'), ('bus', 'Event bus')], default='webhook', max_length=20)),
-                ('received_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('processing', 'Processing'), ('done', 'Done'), ('failed', 'Failed'), ('dead', 'Dead letter')], default='pending', max_length=20)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('lease_owner', models.CharField(blank=True, max_length=100)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('dispatched_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('last_error_code', models.CharField(blank=True, max_length=100)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='sync.syncrun')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='connectors.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=200)),
+                ("type", models.CharField(max_length=200)),
+                ("priority", models.CharField(max_length=20)),
+                ("course_key", models.CharField(max_length=255)),
+                ("payload", models.JSONField()),
+                ("event_time", models.DateTimeField(blank=True, null=True)),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[("webhook", "Webhook"), ("bus", "Event bus")],
+                        default="webhook",
+                        max_length=20,
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("processing", "Processing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("dead", "Dead letter"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField()),
+                ("lease_owner", models.CharField(blank=True, max_length=100)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("dispatched_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("last_error_code", models.CharField(blank=True, max_length=100)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="sync.syncrun",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="connectors.source",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='inbox_status_due'), models.Index(fields=['source', 'course_key', 'status'], name='inbox_course_status')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'event_id'), name='inbox_unique_source_event')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["status", "next_attempt_at"], name="inbox_status_due"),
+                    models.Index(fields=["source", "course_key", "status"], name="inbox_course_status"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("source", "event_id"), name="inbox_unique_source_event")
+                ],
             },
         ),
     ]

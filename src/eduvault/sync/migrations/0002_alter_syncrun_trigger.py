@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sync', '0001_initial'),
+        ("sync", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='syncrun',
-            name='trigger',
-            field=models.CharField(choices=[('cli', 'Command line'), ('file', 'Blocks file'), ('demo', 'Demo'), ('rollback', 'Rollback'), ('api', 'API'), ('webhook', 'Webhook'), ('bus', 'Event bus'), ('reconcile', 'Reconcile')], max_length=20),
+            model_name="syncrun",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("cli", "Command line"),
+                    ("file", "Blocks file"),
+                    ("demo", "Demo"),
+                    ("rollback", "Rollback"),
+                    ("api", "API"),
+                    ("webhook", "Webhook"),
+                    ("bus", "Event bus"),
+                    ("reconcile", "Reconcile"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

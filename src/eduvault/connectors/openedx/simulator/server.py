@@ -28,9 +28,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import orjson
+from eduvault_openedx import sender
 
 from eduvault.connectors.openedx.simulator.course import SimulatedCourse
-from eduvault_openedx import sender
 
 COURSE_KEY = re.compile(r"^course-v1:[^+/\s]+\+[^+/\s]+\+[^+/\s]+$")
 
@@ -147,7 +147,9 @@ class OpenEdxSimulator:
         """A block is published (or deleted): the openedx-events block event."""
         block_type = usage_key.split("+type@", 1)[1].split("+", 1)[0]
         event_type = sender.XBLOCK_DELETED if deleted else sender.XBLOCK_PUBLISHED
-        return self._send(event_type, {"xblock_info": {"usage_key": usage_key, "block_type": block_type, "version": None}})
+        return self._send(
+            event_type, {"xblock_info": {"usage_key": usage_key, "block_type": block_type, "version": None}}
+        )
 
     def _send(self, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
         event = sender.cloud_event(event_type, data, source=self.base_url)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from typing import Any
@@ -15,7 +16,8 @@ class Command(EduVaultCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--queues", default=",".join(PRIORITIES),
+            "--queues",
+            default=",".join(PRIORITIES),
             help="priority classes to take, comma-separated (default: critical,high,background)",
         )
         parser.add_argument("--concurrency", type=int, default=2, help="parallel syncs (default 2)")
@@ -24,7 +26,9 @@ class Command(EduVaultCommand):
         wanted = [q.strip() for q in queues.split(",") if q.strip()]
         unknown = sorted(set(wanted) - set(PRIORITIES))
         if unknown:
-            self.fail_usage(f"unknown priority class(es): {', '.join(unknown)}; choose from {', '.join(PRIORITIES)}")
+            self.fail_usage(
+                f"unknown priority class(es): {', '.join(unknown)}; choose from {', '.join(PRIORITIES)}"
+            )
         from eduvault.inbox.worker import InboxWorker, Upkeep
 
         upkeep = Upkeep().start()
@@ -33,21 +37,38 @@ class Command(EduVaultCommand):
             from eduvault.inbox.dispatch import queue_name
 
             app = configure()
-            self.err.print(f"Celery worker on {_redacted(settings.EDUVAULT_BROKER_URL)}, queues {', '.join(wanted)}", markup=False)
-            app.worker_main([
-                "worker", "--loglevel", "INFO", "--concurrency", str(concurrency),
-                "--queues", ",".join(queue_name(q) for q in wanted),
-                "--without-gossip", "--without-mingle", "--hostname", f"eduvault-{'-'.join(wanted)}@%h",
-            ])
+            self.err.print(
+                f"Celery worker on {_redacted(settings.EDUVAULT_BROKER_URL)}, queues {', '.join(wanted)}",
+                markup=False,
+            )
+            # Threads, not forked processes: each thread has its own database connection (a
+            # fork would share the parent's); run more `eduvault worker`s to use more cores.
+            app.worker_main(
+                [
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--pool",
+                    "threads",
+                    "--concurrency",
+                    str(concurrency),
+                    "--queues",
+                    ",".join(queue_name(q) for q in wanted),
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--hostname",
+                    f"eduvault-{'-'.join(wanted)}@%h",
+                ]
+            )
         else:
-            self.err.print(f"in-process worker (no EDUVAULT_BROKER_URL), priorities {', '.join(wanted)}", markup=False)
+            self.err.print(
+                f"in-process worker (no EDUVAULT_BROKER_URL), priorities {', '.join(wanted)}", markup=False
+            )
             worker = InboxWorker(threads=concurrency, priorities=tuple(wanted)).start()
             done = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: done.set())
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 done.wait()
-            except KeyboardInterrupt:
-                pass
             worker.stop()
         upkeep.stop()
 

@@ -14,14 +14,20 @@ class Command(EduVaultCommand):
     help = "Sync every course of every source (or one source): the safety net for lost events."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--source", metavar="NAME", help="only this source (default: every enabled source)")
+        parser.add_argument(
+            "--source", metavar="NAME", help="only this source (default: every enabled source)"
+        )
 
     def handle(self, *args: Any, source: str | None, **options: Any) -> None:
         sources = [source_get(name=source)] if source else list(Source.objects.filter(enabled=True))
         failures: list[str] = []
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=self.err, transient=True,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
         ) as progress:
             task = progress.add_task("reconciling", total=None)
 
