@@ -127,3 +127,13 @@ def run_cli(*args: str, check: bool = False, timeout: float = 120, **kwargs) -> 
             f"eduvault {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+@pytest.fixture(autouse=True)
+def _fresh_source_cache():
+    """Each test registers its own sources; forget those of the test before."""
+    from eduvault.inbox import services
+
+    services._sources.clear()
+    yield
+    services._sources.clear()

@@ -55,6 +55,7 @@ ENDPOINTS = [
     "/api/v1/runs/1/",
     "/api/v1/runs/1/changes/",
     "/api/schema/",
+    "/api/v1/me",
 ]
 
 
@@ -104,6 +105,10 @@ def test_courses_tree_runs_and_changes(synced, api):
     assert changes[0]["id"] == synced.usage_key("chapter", "algebra") and isinstance(
         changes[0]["cursor"], int
     )
+
+
+def test_me_says_who_the_token_is(synced, api):
+    assert api.get("/api/v1/me").json() == {"name": "admin", "role": "admin", "courses": []}
 
 
 def test_a_consumer_sees_only_its_courses(synced):

@@ -16,7 +16,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eduvault.config.settings")
 app = Celery("eduvault")
 
 
+_configured = False
+
+
 def configure() -> Celery:
+    """Configure the app from Django's settings (once): every process that publishes or
+    consumes tasks calls this before it does."""
+    global _configured
+    if _configured:
+        return app
     from django.conf import settings
 
     prefix = settings.EDUVAULT_QUEUE_PREFIX
@@ -37,7 +45,7 @@ def configure() -> Celery:
         worker_redirect_stdouts=False,
         enable_utc=True,
     )
-    app.autodiscover_tasks(["eduvault.inbox"])
+    _configured = True
     return app
 
 

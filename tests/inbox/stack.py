@@ -36,7 +36,9 @@ class Stack:
                 "EDUVAULT_QUEUE_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
                 "EDUVAULT_LEASE_SECONDS": "4",
                 "EDUVAULT_SWEEP_SECONDS": "0.5",
-                "EDUVAULT_REDISPATCH_SECONDS": "1",
+                # Long: events must reach the workers by their own dispatch, not by the sweeper
+                # (a test of lost messages sets it short).
+                "EDUVAULT_REDISPATCH_SECONDS": "60",
                 "EDUVAULT_COALESCE_SECONDS": "0.3",
                 "EDUVAULT_RETRY_BASE_SECONDS": "0.5",
                 "EDUVAULT_HTTP_ATTEMPTS": "1",

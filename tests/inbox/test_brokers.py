@@ -83,7 +83,7 @@ def test_a_publish_syncs_through_a_celery_worker(lms, broker):
 def test_events_arriving_while_the_broker_is_down_are_all_processed_once_it_is_back(lms):
     require(REDIS_URL, "redis")  # the private broker needs redis-server installed, as CI's Redis does
     broker = PrivateRedis()
-    stack = Stack(broker.url)
+    stack = Stack(broker.url, EDUVAULT_REDISPATCH_SECONDS="1")
     try:
         lms.webhook_url = f"{stack.serve()}/api/v1/webhooks/lms"
         course = lms.courses[COURSE_KEY]
@@ -116,7 +116,7 @@ def test_events_arriving_while_the_broker_is_down_are_all_processed_once_it_is_b
 
 def test_a_worker_killed_mid_sync_is_replaced_and_the_course_is_applied_once(lms):
     require(REDIS_URL, "redis")
-    stack = Stack(REDIS_URL, EDUVAULT_LEASE_SECONDS="3")
+    stack = Stack(REDIS_URL, EDUVAULT_LEASE_SECONDS="3", EDUVAULT_REDISPATCH_SECONDS="1")
     try:
         lms.webhook_url = f"{stack.serve()}/api/v1/webhooks/lms"
         doomed = stack.worker()

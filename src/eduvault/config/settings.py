@@ -77,6 +77,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-eduvault.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _flag("EDUVAULT_DB_POOL", True):
+    # Under ASGI every request runs in a thread of its own: without a pool, each would open
+    # (and close) its own PostgreSQL connection.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("EDUVAULT_DB_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("EDUVAULT_DB_POOL_MAX", "20")),
+        "timeout": 10,
+    }
 AUTO_MIGRATE = _flag("EDUVAULT_AUTO_MIGRATE", True)
 
 INSTALLED_APPS = [
@@ -97,7 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "servestatic.middleware.ServeStaticMiddleware",
     "eduvault.core.middleware.RequestContextMiddleware",
     "eduvault.core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,7 +144,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-WHITENOISE_USE_FINDERS = True  # serve admin assets without a collectstatic step
+SERVESTATIC_USE_FINDERS = True  # serve admin assets without a collectstatic step
 
 # Request bodies: the API reads small JSON documents; anything bigger is refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -3,10 +3,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from eduvault.content.apis import CourseDetailApi, CourseListApi, CourseTreeApi
+from eduvault.core.apis import MeApi
 from eduvault.inbox.apis import EventDetailApi, EventListApi, EventReplayApi, EventReplayOneApi, webhook
 from eduvault.sync.apis import CourseRunsApi, RunChangesApi, RunDetailApi
 
 api_v1 = [
+    path("me", MeApi.as_view(), name="me"),
     path("courses/", CourseListApi.as_view(), name="course-list"),
     path("courses/<str:key>/", CourseDetailApi.as_view(), name="course-detail"),
     path("courses/<str:key>/tree/", CourseTreeApi.as_view(), name="course-tree"),

@@ -25,7 +25,7 @@ import orjson
 import structlog
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -54,12 +54,27 @@ def worker_name() -> str:
 # -- receiving ---------------------------------------------------------------------------
 
 
+#: Sources by name, re-read after a few seconds: the webhook path's one avoidable query. A
+#: new webhook secret (a rotation) is in effect within that time.
+_SOURCE_TTL = 5.0
+_sources: dict[str, tuple[float, Source]] = {}
+
+
+def _source(name: str) -> Source:
+    cached = _sources.get(name)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    source = source_get(name=name)
+    _sources[name] = (time.monotonic() + _SOURCE_TTL, source)
+    return source
+
+
 def event_receive(*, source_name: str, body: bytes, headers: Mapping[str, str]) -> tuple[InboundEvent, bool]:
     """Verify, validate and store a webhook delivery. Returns (event, created).
 
     Nothing is stored unless the signature, the JSON and the CloudEvent are all valid.
     """
-    source = source_get(name=source_name)
+    source = _source(source_name)
     if not source.enabled:
         raise PermissionDenied(f"source {source.name!r} is disabled")
     if not source.webhook_secrets:
@@ -85,30 +100,39 @@ def event_receive(*, source_name: str, body: bytes, headers: Mapping[str, str]) 
 def event_store(
     *, source: Source, event: CloudEvent, payload: dict[str, Any], via: str
 ) -> tuple[InboundEvent, bool]:
-    """Store an event once per (source, id), and hand it to the broker after the commit."""
+    """Store an event once per (source, id), and hand it to a worker once it is committed.
+
+    One INSERT, committed by itself: accepted means stored. (When a burst of events for one
+    course is coalesced is decided by the worker that claims them, not here, so the intake
+    stays one statement.)
+    """
     now = timezone.now()
     priority = priority_of(event.type, settings.EDUVAULT_EVENT_PRIORITIES)
+    row = {
+        "source": source,
+        "event_id": event.id,
+        "type": event.type,
+        "priority": priority,
+        "course_key": event.course_key,
+        "payload": payload,
+        "event_time": _time(event.time),
+        "via": via,
+        "received_at": now,
+        "next_attempt_at": now,
+    }
     try:
-        with transaction.atomic():
-            existing = InboundEvent.objects.filter(source=source, event_id=event.id).first()
-            if existing is not None:
-                return existing, False
-            stored = InboundEvent.objects.create(
-                source=source,
-                event_id=event.id,
-                type=event.type,
-                priority=priority,
-                course_key=event.course_key,
-                payload=payload,
-                event_time=_time(event.time),
-                via=via,
-                received_at=now,
-                next_attempt_at=_first_attempt_at(source, event.course_key, now),
-            )
-            transaction.on_commit(lambda: dispatch.event_dispatch(stored))
+        if connection.in_atomic_block:
+            with transaction.atomic():  # a savepoint: a duplicate must not break the caller's transaction
+                stored = InboundEvent.objects.create(**row)
+        else:
+            stored = InboundEvent.objects.create(**row)  # autocommit: stored once this returns
+        transaction.on_commit(lambda: dispatch.event_dispatch(stored))
     except IntegrityError:
-        # The same event delivered twice at the same moment: the other delivery stored it.
-        return InboundEvent.objects.get(source=source, event_id=event.id), False
+        # Delivered before (or twice at the same moment): the first delivery stored it.
+        existing = InboundEvent.objects.filter(source=source, event_id=event.id).first()
+        if existing is None:  # pragma: no cover - an integrity error of another kind
+            raise
+        return existing, False
     log.info(
         "event.received",
         inbox_id=stored.pk,
@@ -131,20 +155,6 @@ def _time(value: str | None) -> datetime | None:
         return None
 
 
-def _first_attempt_at(source: Source, course_key: str, now: datetime) -> datetime:
-    """Leading edge at once; while the course is busy or was just synced, trail the burst."""
-    window = timedelta(seconds=settings.EDUVAULT_COALESCE_SECONDS)
-    events = InboundEvent.objects.filter(source=source, course_key=course_key)
-    waiting = events.filter(status__in=[Status.PENDING, Status.PROCESSING]).aggregate(
-        first=Min("received_at")
-    )
-    busy = waiting["first"] is not None
-    if not busy and not events.filter(status=Status.DONE, processed_at__gte=now - window).exists():
-        return now
-    first = waiting["first"] or now
-    return min(now + window, first + timedelta(seconds=settings.EDUVAULT_COALESCE_MAX_SECONDS))
-
-
 # -- claiming and processing --------------------------------------------------------------
 
 
@@ -162,7 +172,13 @@ def course_events_claim(
     *, source_id: int, course_key: str, owner: str
 ) -> tuple[list[InboundEvent], Outcome | None]:
     """Claim, under one lease, every pending event of a course, if the course is due and no
-    other worker holds a live lease on it. Returns (claimed, why not)."""
+    other worker holds a live lease on it. Returns (claimed, why not).
+
+    A course is due when its events' retry time has come and, if they started arriving
+    within ``EDUVAULT_COALESCE_SECONDS`` of its last sync (a burst), once no event has come
+    for that long (or the oldest has waited ``EDUVAULT_COALESCE_MAX_SECONDS``): the first
+    event of a burst syncs at once, the rest share one sync after it.
+    """
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -172,15 +188,32 @@ def course_events_claim(
                     "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"inbox:{source_id}:{course_key}"]
                 )
         events = InboundEvent.objects.filter(source_id=source_id, course_key=course_key)
-        if events.filter(status=Status.PROCESSING, lease_expires_at__gt=now).exists():
+        state = events.aggregate(
+            busy=Count("id", filter=Q(status=Status.PROCESSING, lease_expires_at__gt=now)),
+            waiting=Count("id", filter=Q(status=Status.PENDING)),
+            retry_at=Max("next_attempt_at", filter=Q(status=Status.PENDING)),
+            first=Min("received_at", filter=Q(status=Status.PENDING)),
+            last=Max("received_at", filter=Q(status=Status.PENDING)),
+            synced=Max("processed_at", filter=Q(status=Status.DONE)),
+        )
+        if state["busy"]:
             return [], Outcome("busy")
-        pending = list(events.filter(status=Status.PENDING).order_by("id"))
-        if not pending:
+        if not state["waiting"]:
             return [], Outcome("nothing")
-        due_at = max(e.next_attempt_at for e in pending)
+        due_at = state["retry_at"]
+        window = timedelta(seconds=settings.EDUVAULT_COALESCE_SECONDS)
+        if state["synced"] is not None and state["first"] - state["synced"] < window:
+            # These events came during or just after the last sync: a burst. Wait for it
+            # to settle (the course quiet for a window), but not forever.
+            quiet = min(
+                state["last"] + window,
+                state["first"] + timedelta(seconds=settings.EDUVAULT_COALESCE_MAX_SECONDS),
+            )
+            due_at = max(due_at, quiet)
         if due_at > now:
             return [], Outcome("waiting", due_at=due_at)
         lease_until = now + timedelta(seconds=settings.EDUVAULT_LEASE_SECONDS)
+        pending = list(events.filter(status=Status.PENDING).order_by("id"))
         ids = [e.pk for e in pending]
         InboundEvent.objects.filter(pk__in=ids, status=Status.PENDING).update(
             status=Status.PROCESSING,
@@ -330,7 +363,8 @@ class DueCourse:
 
 
 def due_courses(*, now: datetime | None = None, limit: int = 100) -> list[DueCourse]:
-    """Courses with pending events that are due, and no live lease, most urgent first."""
+    """Courses with pending events whose retry time has come, and no live lease, most
+    urgent first. (Whether a burst is still settling is decided when one is claimed.)"""
     now = now or timezone.now()
     live = InboundEvent.objects.filter(status=Status.PROCESSING, lease_expires_at__gt=now).values_list(
         "source_id", "course_key"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from eduvault.celery import app
+from eduvault.celery import app, configure
 from eduvault.inbox import dispatch
 from eduvault.inbox.models import InboundEvent
 from eduvault.inbox.services import event_process
+
+configure()
 
 
 @app.task(name="eduvault.inbox.process")

@@ -36,6 +36,8 @@ class InboxWorker:
         self._stop = threading.Event()
         self._busy: set[tuple[int, str]] = set()
         self._busy_lock = threading.Lock()
+        #: Courses in a burst, not to be tried again before the time they are due.
+        self._not_before: dict[tuple[int, str], float] = {}
         self._threads: list[threading.Thread] = []
 
     def start(self) -> InboxWorker:
@@ -55,16 +57,26 @@ class InboxWorker:
             thread.join(timeout)
 
     def _take(self) -> tuple[int, str] | None:
+        now = time.monotonic()
         for due in due_courses(limit=20):
             if self.priorities and due.priority not in self.priorities:
                 continue
             key = (due.source_id, due.course_key)
             with self._busy_lock:
-                if key in self._busy:
+                if key in self._busy or self._not_before.get(key, 0) > now:
                     continue
                 self._busy.add(key)
+                self._not_before.pop(key, None)
             return key
         return None
+
+    def _wait_time(self) -> float:
+        """Until the next course in a burst is due, or the poll interval."""
+        with self._busy_lock:
+            soonest = min(self._not_before.values(), default=None)
+        if soonest is None:
+            return self.poll
+        return max(0.0, min(self.poll, soonest - time.monotonic()))
 
     def _loop(self) -> None:
         from eduvault.connectors.models import Source
@@ -75,12 +87,16 @@ class InboxWorker:
                 try:
                     key = self._take()
                     if key is None:
-                        self._wake.wait(self.poll)
+                        self._wake.wait(self._wait_time())
                         self._wake.clear()
                         continue
                     try:
                         source = Source.objects.get(pk=key[0])
-                        course_process(source=source, course_key=key[1], owner=owner)
+                        outcome = course_process(source=source, course_key=key[1], owner=owner)
+                        if outcome.state == "waiting" and outcome.due_at is not None:
+                            delay = (outcome.due_at - timezone.now()).total_seconds()
+                            with self._busy_lock:
+                                self._not_before[key] = time.monotonic() + max(0.0, delay)
                     finally:
                         with self._busy_lock:
                             self._busy.discard(key)

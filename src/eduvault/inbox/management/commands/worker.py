@@ -34,6 +34,7 @@ class Command(EduVaultCommand):
         upkeep = Upkeep().start()
         if settings.EDUVAULT_BROKER_URL:
             from eduvault.celery import configure
+            from eduvault.inbox import tasks  # noqa: F401 - registers the tasks
             from eduvault.inbox.dispatch import queue_name
 
             app = configure()

@@ -1,0 +1,102 @@
+"""Shared by the benchmarks: a scratch PostgreSQL database, Django on it, and processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def reachable(url: str) -> bool:
+    from tests.services import reachable as probe
+
+    return probe(url)
+
+
+def scratch_database(url: str, name: str) -> str:
+    """Create (or recreate) database ``name`` next to ``url``; return its URL."""
+    import psycopg
+
+    admin = psycopg.connect(url, autocommit=True)
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.execute(f"CREATE DATABASE {name}")
+    admin.close()
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def django_on(database_url: str, **env: str) -> None:
+    """Set up Django in this process on ``database_url``, migrated."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("EDUVAULT_DATA_DIR", "/tmp/eduvault-bench")
+    os.environ.setdefault("EDUVAULT_LOG_LEVEL", "WARNING")
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "eduvault.config.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    """An `eduvault …` process in its own session, stopped with its children."""
+
+    def __init__(self, *args: str, env: dict[str, str], log: Path) -> None:
+        self.log = open(log, "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "eduvault", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
