@@ -172,6 +172,24 @@ def test_source_add_and_list_never_print_the_secret(simulator, course):
     assert "lms" in listed.stdout and simulator.base_url in listed.stdout
     synced = run_cli("sync", "openedx", COURSE_KEY, "--source", "lms", check=True)
     assert "version 0 → 1" in synced.stdout
+    rotated = run_cli("source", "webhook-secret", "lms", "whsec_bmV3LXNlY3JldC1mb3Itcm90YXRpb24=", check=True)
+    assert "accepts 2 webhook secret(s)" in rotated.stdout and "whsec" not in rotated.stdout
+    from eduvault.connectors.models import Source
+
+    assert Source.objects.get(name="lms").webhook_secrets == [
+        "whsec_bmV3LXNlY3JldC1mb3Itcm90YXRpb24=",
+        "whsec-42",
+    ]
+    run_cli(
+        "source",
+        "webhook-secret",
+        "lms",
+        "whsec_dGhpcmQtc2VjcmV0LWZvci1yb3RhdGlvbg==",
+        "--drop-previous",
+        check=True,
+    )
+    assert Source.objects.get(name="lms").webhook_secrets == ["whsec_dGhpcmQtc2VjcmV0LWZvci1yb3RhdGlvbg=="]
+    assert run_cli("source", "webhook-secret", "lms", "short").returncode == 2
     duplicate = run_cli(
         "source",
         "add",
@@ -204,7 +222,21 @@ def test_token_create_prints_the_token_once():
 
 def test_every_command_has_help():
     overview = run_cli("help", env=None)
-    for command in ("demo", "sync", "show", "history", "diff", "rollback", "source", "token", "serve"):
+    for command in (
+        "demo",
+        "sync",
+        "show",
+        "history",
+        "diff",
+        "rollback",
+        "source",
+        "token",
+        "serve",
+        "worker",
+        "events",
+        "reconcile",
+        "consume-openedx-bus",
+    ):
         assert f"  {command}" in overview.stdout
         result = run_cli(command, "--help")
         assert result.returncode == 0 and "usage:" in result.stdout, command

@@ -67,3 +67,18 @@ def source_point_to(*, name: str, base_url: str, client_id: str, client_secret: 
     source.client_secret = client_secret
     source.save(update_fields=["base_url", "client_id", "client_secret"])
     return source
+
+
+@transaction.atomic
+def source_webhook_secret_set(*, name: str, secret: str, keep_previous: bool = True) -> Source:
+    """Make ``secret`` the source's webhook secret; with ``keep_previous`` the current one stays
+    valid too (a rotation: the platform may still sign with it for a while). At most two."""
+    if len(secret) < 16:
+        raise InvalidInput(
+            "a webhook secret needs at least 16 characters (e.g. whsec_ and 32 random bytes, base64)"
+        )
+    source = Source.objects.select_for_update().get(pk=source_get(name=name).pk)
+    previous = [s for s in source.webhook_secrets if s != secret][:1] if keep_previous else []
+    source.webhook_secrets = [secret, *previous]
+    source.save(update_fields=["webhook_secrets"])
+    return source

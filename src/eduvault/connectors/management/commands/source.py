@@ -5,7 +5,7 @@ from typing import Any
 from rich.table import Table
 
 from eduvault.connectors.models import Source
-from eduvault.connectors.services import source_add
+from eduvault.connectors.services import source_add, source_webhook_secret_set
 from eduvault.core.commands import EduVaultCommand
 
 
@@ -13,7 +13,7 @@ class Command(EduVaultCommand):
     help = "Register learning-platform sources and list them (secrets are never shown)."
 
     def add_arguments(self, parser: Any) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{add,list}")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{add,list,webhook-secret}")
         add = actions.add_parser("add", help="register a source", description="Register a source.")
         add.add_argument("platform", choices=Source.Platform.values)
         add.add_argument("name", metavar="NAME", help="a short name, e.g. lms")
@@ -30,8 +30,28 @@ class Command(EduVaultCommand):
         actions.add_parser(
             "list", help="list the registered sources", description="List the registered sources."
         )
+        secret = actions.add_parser(
+            "webhook-secret",
+            help="set (rotate) a source's webhook secret",
+            description="Set a source's webhook secret. The previous one stays valid too, until the next rotation, "
+            "unless --drop-previous.",
+        )
+        secret.add_argument("name", metavar="NAME")
+        secret.add_argument("secret", metavar="SECRET")
+        secret.add_argument(
+            "--drop-previous", action="store_true", help="accept only the new secret from now on"
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action == "webhook-secret":
+            source = source_webhook_secret_set(
+                name=options["name"], secret=options["secret"], keep_previous=not options["drop_previous"]
+            )
+            self.console.print(
+                f"source {source.name!r} now accepts {len(source.webhook_secrets)} webhook secret(s)",
+                markup=False,
+            )
+            return
         if action == "add":
             source = source_add(
                 platform=options["platform"],
