@@ -79,6 +79,7 @@ def test_null_json_is_sql_null():
             {
                 "run": run.pk,
                 "course": course.pk,
+                "cursor": 1001,
                 "seq": 0,
                 "op": "create",
                 "external_id": "x",
@@ -89,6 +90,7 @@ def test_null_json_is_sql_null():
             {
                 "run": run.pk,
                 "course": course.pk,
+                "cursor": 1002,
                 "seq": 1,
                 "op": "delete",
                 "external_id": "y",

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "eduvault.content",
     "eduvault.sync",
     "eduvault.inbox",
+    "eduvault.feed",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,24 @@ EDUVAULT_SWEEP_SECONDS = float(os.environ.get("EDUVAULT_SWEEP_SECONDS", "5"))
 EDUVAULT_REDISPATCH_SECONDS = float(os.environ.get("EDUVAULT_REDISPATCH_SECONDS", "30"))
 #: How often every source's courses are reconciled (0: never).
 EDUVAULT_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECONCILE_SECONDS", "3600"))
+
+# -- propagation -----------------------------------------------------------------------------
+#: How stream servers learn that the feed moved: "" (PostgreSQL LISTEN/NOTIFY when the
+#: database is PostgreSQL, else polling), or a redis://… URL for Redis pub/sub.
+EDUVAULT_NOTIFY_URL = os.environ.get("EDUVAULT_NOTIFY_URL", "")
+EDUVAULT_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("EDUVAULT_STREAM_HEARTBEAT_SECONDS", "15"))
+#: A stream client more than this many changes behind is told to catch up from the feed.
+EDUVAULT_STREAM_MAX_LAG = int(os.environ.get("EDUVAULT_STREAM_MAX_LAG", "5000"))
+#: Outbound webhooks: destination hosts or networks allowed even though they are private or
+#: loopback (comma-separated, e.g. "10.0.0.0/8,hooks.internal").
+EDUVAULT_WEBHOOK_ALLOWED_DESTINATIONS = [
+    h.strip() for h in os.environ.get("EDUVAULT_WEBHOOK_ALLOWED_DESTINATIONS", "").split(",") if h.strip()
+]
+#: A subscription failing this long is disabled and flagged.
+EDUVAULT_WEBHOOK_DISABLE_AFTER_SECONDS = float(
+    os.environ.get("EDUVAULT_WEBHOOK_DISABLE_AFTER_SECONDS", "86400")
+)
+EDUVAULT_WEBHOOK_TIMEOUT = float(os.environ.get("EDUVAULT_WEBHOOK_TIMEOUT", "10"))
 
 LOGGING_CONFIG = None
 configure_logging(

@@ -4,11 +4,14 @@ from drf_spectacular.views import SpectacularAPIView
 
 from eduvault.content.apis import CourseDetailApi, CourseListApi, CourseTreeApi
 from eduvault.core.apis import MeApi
+from eduvault.feed.apis import ChangeFeedApi, stream
 from eduvault.inbox.apis import EventDetailApi, EventListApi, EventReplayApi, EventReplayOneApi, webhook
 from eduvault.sync.apis import CourseRunsApi, RunChangesApi, RunDetailApi
 
 api_v1 = [
     path("me", MeApi.as_view(), name="me"),
+    path("changes", ChangeFeedApi.as_view(), name="changes"),
+    path("stream", stream, name="stream"),
     path("courses/", CourseListApi.as_view(), name="course-list"),
     path("courses/<str:key>/", CourseDetailApi.as_view(), name="course-detail"),
     path("courses/<str:key>/tree/", CourseTreeApi.as_view(), name="course-tree"),

@@ -18,6 +18,8 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64)
     #: Course keys a consumer may see; empty means every course (admins always see all).
     courses = models.JSONField(default=list, blank=True)
+    #: Kinds of change a consumer may see (e.g. subtopic, activity); empty means every kind.
+    kinds = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -34,3 +36,6 @@ class ApiToken(models.Model):
 
     def may_see_course(self, course_key: str) -> bool:
         return self.is_admin or not self.courses or course_key in self.courses
+
+    def may_see_kind(self, kind: str) -> bool:
+        return self.is_admin or not self.kinds or kind in self.kinds

@@ -36,7 +36,12 @@ def token_create(
     prefix = secrets.token_hex(4)
     value = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
-        name=name, role=role, prefix=prefix, key_hash=_digest(value), courses=sorted(set(courses or []))
+        name=name,
+        role=role,
+        prefix=prefix,
+        key_hash=_digest(value),
+        courses=sorted(set(courses or [])),
+        kinds=sorted(set(kinds or [])),
     )
     return token, value
 

@@ -82,6 +82,8 @@ class Change(models.Model):
 
     # Both indexed by the composite indexes below, which lead with them.
     run = models.ForeignKey(SyncRun, on_delete=models.PROTECT, related_name="changes", db_index=False)
+    #: Position in the change feed: handed out in commit order, with no gaps.
+    cursor = models.BigIntegerField(unique=True)
     course = models.ForeignKey(
         "content.Course", on_delete=models.PROTECT, related_name="changes", db_index=False
     )
@@ -94,10 +96,10 @@ class Change(models.Model):
     after = models.JSONField(null=True, blank=True)
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["cursor"]
         constraints = [models.UniqueConstraint(fields=["run", "seq"], name="change_unique_run_seq")]
         indexes = [
-            models.Index(fields=["course", "id"], name="change_course_id"),
+            models.Index(fields=["course", "cursor"], name="change_course_cursor"),
             models.Index(fields=["course", "external_id"], name="change_course_node"),
         ]
 

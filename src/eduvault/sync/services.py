@@ -31,6 +31,7 @@ from eduvault.content.selectors import StoredTree, course_get, course_tree_load
 from eduvault.coursetree import Change, CourseTree, count_ops, diff
 from eduvault.coursetree.tree import Positions
 from eduvault.exceptions import ConcurrentUpdate, VersionNotFound
+from eduvault.feed.services import feed_reserve
 from eduvault.sync import subscriptions
 from eduvault.sync.models import Change as ChangeRecord
 from eduvault.sync.models import SyncRun
@@ -275,8 +276,9 @@ def _apply(
                     course, why, SyncRun.Outcome.APPLIED, changes, started, t0, tree=new_tree, fetched=fetched
                 )
                 pks = _write_nodes(course, stored, new_tree, changes)
-                _write_changes(course, run, changes)
                 subscriptions.notify(course=course, run=run, changes=changes, node_pks=pks)
+                # Last: the feed cursors, whose lock is held from here to the commit.
+                _write_changes(course, run, changes)
                 return run
         except IntegrityError:
             # Two first syncs of a new course raced to create it; the loser retries once
@@ -444,12 +446,14 @@ def _write_nodes(
 
 
 def _write_changes(course: Course, run: SyncRun, changes: list[Change]) -> None:
+    first = feed_reserve(len(changes))
     bulk.insert_rows(
         ChangeRecord,
         [
             {
                 "run": run.pk,
                 "course": course.pk,
+                "cursor": first + seq,
                 "seq": seq,
                 "op": ch.op,
                 "external_id": ch.id,

@@ -26,16 +26,27 @@ class Command(EduVaultCommand):
             metavar="COURSE_KEY",
             help="limit a consumer to this course (repeat for several; default: all courses)",
         )
+        create.add_argument(
+            "--kind",
+            action="append",
+            default=[],
+            metavar="KIND",
+            help="limit a consumer to changes of this kind, e.g. subtopic (repeat for several; default: all)",
+        )
         actions.add_parser("list", help="list tokens (never their values)", description="List tokens.")
         revoke = actions.add_parser("revoke", help="revoke a token", description="Revoke a token.")
         revoke.add_argument("name", metavar="NAME")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "create":
-            token, value = token_create(name=options["name"], role=options["role"], courses=options["course"])
+            token, value = token_create(
+                name=options["name"], role=options["role"], courses=options["course"], kinds=options["kind"]
+            )
             # The value alone on stdout, so scripts can capture it; the explanation on stderr.
             self.stdout._out.write(value + "\n")
-            scope = ", ".join(token.courses) if token.courses else "all courses"
+            scope = (", ".join(token.courses) if token.courses else "all courses") + (
+                f"; kinds {', '.join(token.kinds)}" if token.kinds else ""
+            )
             self.err.print(
                 f"created {token.role} token {token.name!r} ({scope}); it is shown only this once. "
                 "Send it as 'Authorization: Bearer <token>'.",

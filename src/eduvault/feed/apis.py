@@ -1,0 +1,144 @@
+"""The change feed (``GET /api/v1/changes``) and its live stream (``GET /api/v1/stream``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import orjson
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from eduvault.core.models import ApiToken
+from eduvault.core.problems import problem_for
+from eduvault.core.services import token_authenticate
+from eduvault.exceptions import AuthenticationFailed, EduVaultError, InvalidInput
+from eduvault.feed import broadcast
+from eduvault.feed.selectors import MAX_PAGE, FeedEntry, Scope, feed_page, feed_read
+
+
+def _cursor(value: str | None, name: str) -> int:
+    if value in (None, ""):
+        return 0
+    try:
+        cursor = int(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a cursor (a whole number), not {value!r}") from None
+    if cursor < 0:
+        raise InvalidInput(f"{name} must not be negative")
+    return cursor
+
+
+class ChangeFeedApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "after",
+                OpenApiTypes.INT,
+                description="the last cursor you have (default: from the beginning)",
+            ),
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description=f"at most this many changes (≤ {MAX_PAGE})"
+            ),
+            OpenApiParameter("course", OpenApiTypes.STR, many=True, description="only these courses"),
+            OpenApiParameter("kind", OpenApiTypes.STR, many=True, description="only these kinds"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        description="Changes in commit order. Resume with after=next_cursor: nothing is missed or repeated.",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        params = request.query_params
+        after = _cursor(params.get("after"), "after")
+        try:
+            limit = int(params.get("limit") or 100)
+        except ValueError:
+            raise InvalidInput("limit must be a whole number") from None
+        scope = Scope.of(request.auth, courses=params.getlist("course"), kinds=params.getlist("kind"))
+        entries, next_cursor = feed_page(after=after, limit=limit, scope=scope)
+        body = (
+            b'{"results":['
+            + b",".join(e.json for e in entries)
+            + b'],"next_cursor":'
+            + str(next_cursor).encode()
+            + b"}"
+        )
+        return HttpResponse(body, content_type="application/json")
+
+
+async def stream(request: HttpRequest) -> HttpResponse:
+    """Server-Sent Events: each change as ``id: <cursor>`` and ``data: <the feed's JSON>``.
+
+    ``Last-Event-ID`` (or ``?after=``) resumes exactly after that cursor; without either the
+    stream starts with the next change. Comments keep idle connections open; a client that
+    falls too far behind gets an ``event: resync`` naming the cursor to resume the feed from.
+    """
+    try:
+        token = await _authenticate(request)
+        resume = request.headers.get("Last-Event-ID") or request.GET.get("after")
+        scope = Scope.of(token, courses=request.GET.getlist("course"), kinds=request.GET.getlist("kind"))
+        after = _cursor(resume, "Last-Event-ID") if resume not in (None, "") else None
+    except EduVaultError as exc:
+        response = problem_for(exc, request.path)
+        assert response is not None
+        return response
+    hub = await broadcast.hub()
+    client = hub.register(scope)
+    if after is None:
+        after = hub.head
+    response = StreamingHttpResponse(_events(hub, client, after), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # proxies must not buffer the stream
+    return response
+
+
+async def _authenticate(request: HttpRequest) -> ApiToken:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value:
+        raise AuthenticationFailed("An API token is required: send 'Authorization: Bearer <token>'.")
+    return await sync_to_async(token_authenticate)(value=value.strip())
+
+
+def _event(entry: FeedEntry) -> bytes:
+    return b"id: " + str(entry.cursor).encode() + b"\nevent: change\ndata: " + entry.json + b"\n\n"
+
+
+async def _events(hub: broadcast.Hub, client: broadcast.Client, after: int) -> AsyncIterator[bytes]:
+    last = after
+    try:
+        yield b"retry: 3000\n\n"
+        # What the client missed, from the database; live entries meanwhile wait in its queue.
+        while True:
+            page = await sync_to_async(feed_read, thread_sensitive=False)(
+                after=last, limit=500, scope=client.scope
+            )
+            for entry in page:
+                yield _event(entry)
+                last = entry.cursor
+            if len(page) < 500:
+                break
+        heartbeat = settings.EDUVAULT_STREAM_HEARTBEAT_SECONDS
+        while True:
+            try:
+                item = await asyncio.wait_for(client.queue.get(), timeout=heartbeat)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            if item is broadcast.RESYNC:
+                yield (
+                    b"event: resync\ndata: "
+                    + orjson.dumps({"next_cursor": last, "reason": "too far behind"})
+                    + b"\n\n"
+                )
+                return
+            if item.cursor <= last:
+                continue
+            yield _event(item)
+            last = item.cursor
+    finally:
+        hub.unregister(client)

@@ -1,0 +1,46 @@
+"""Handing out feed cursors, and telling listeners that the feed moved."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+
+from eduvault.feed.models import FeedCounter
+
+#: The PostgreSQL NOTIFY channel (and Redis pub/sub channel) that carries the feed's head.
+CHANNEL = "eduvault_feed"
+
+
+def feed_reserve(count: int) -> int:
+    """Reserve ``count`` cursors for changes written in the current transaction; returns the
+    first. The counter row stays locked until the transaction ends (see FeedCounter)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("feed cursors are reserved inside the transaction that writes the changes")
+    updated = FeedCounter.objects.filter(pk=1).update(head=F("head") + count)
+    if not updated:  # a database whose counter row was never created
+        FeedCounter.objects.get_or_create(pk=1, defaults={"head": 0})
+        FeedCounter.objects.filter(pk=1).update(head=F("head") + count)
+    head = FeedCounter.objects.filter(pk=1).values_list("head", flat=True).get()
+    transaction.on_commit(lambda: feed_announce(head))
+    if connection.vendor == "postgresql":
+        # Delivered by PostgreSQL at commit, to every listening process, in commit order.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(head)])
+    return head - count + 1
+
+
+def feed_head() -> int:
+    """The last cursor of a committed change."""
+    return FeedCounter.objects.filter(pk=1).values_list("head", flat=True).first() or 0
+
+
+def feed_announce(head: int) -> None:
+    """After commit: wake this process's streams at once, and other processes over Redis
+    when configured (PostgreSQL's NOTIFY already reached them)."""
+    from eduvault.feed import broadcast
+
+    broadcast.local_announce(head)
+    url = settings.EDUVAULT_NOTIFY_URL
+    if url.startswith("redis"):
+        broadcast.redis_publish(url, head)
