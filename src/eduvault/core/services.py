@@ -24,7 +24,11 @@ def _digest(token: str) -> str:
 
 @transaction.atomic
 def token_create(
-    *, name: str, role: str = ApiToken.Role.CONSUMER, courses: list[str] | None = None
+    *,
+    name: str,
+    role: str = ApiToken.Role.CONSUMER,
+    courses: list[str] | None = None,
+    kinds: list[str] | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; return it with its secret value, which is shown this once only."""
     if role not in ApiToken.Role.values:
