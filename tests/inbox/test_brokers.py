@@ -16,8 +16,8 @@ from eduvault.content.selectors import course_tree_load
 from eduvault.inbox.models import InboundEvent
 from eduvault.sync.models import SyncRun
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, COURSE_KEY, small_course
-from tests.inbox.stack import PrivateRedis, Stack
 from tests.services import RABBITMQ_URL, REDIS_URL, require
+from tests.stack import PrivateRedis, Stack
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

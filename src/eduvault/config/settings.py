@@ -210,8 +210,8 @@ EDUVAULT_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECONCILE_SECONDS", 
 #: database is PostgreSQL, else polling), or a redis://… URL for Redis pub/sub.
 EDUVAULT_NOTIFY_URL = os.environ.get("EDUVAULT_NOTIFY_URL", "")
 EDUVAULT_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("EDUVAULT_STREAM_HEARTBEAT_SECONDS", "15"))
-#: A stream client more than this many changes behind is told to catch up from the feed.
-EDUVAULT_STREAM_MAX_LAG = int(os.environ.get("EDUVAULT_STREAM_MAX_LAG", "5000"))
+#: A stream client with this many changes waiting to be sent is told to catch up from the feed.
+EDUVAULT_STREAM_QUEUE = int(os.environ.get("EDUVAULT_STREAM_QUEUE", "1000"))
 #: Outbound webhooks: destination hosts or networks allowed even though they are private or
 #: loopback (comma-separated, e.g. "10.0.0.0/8,hooks.internal").
 EDUVAULT_WEBHOOK_ALLOWED_DESTINATIONS = [

@@ -28,14 +28,16 @@ log = structlog.get_logger(__name__)
 
 #: Put in a client's queue when it fell too far behind: it must resume from the feed.
 RESYNC = object()
-#: How many entries one client may have waiting before it counts as too far behind.
-QUEUE_SIZE = 1000
+
+
+def _queue() -> asyncio.Queue[Any]:
+    return asyncio.Queue(maxsize=settings.EDUVAULT_STREAM_QUEUE)
 
 
 @dataclass(eq=False)
 class Client:
     scope: Scope
-    queue: asyncio.Queue[Any] = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE))
+    queue: asyncio.Queue[Any] = field(default_factory=_queue)
     lagging: bool = False
 
     def offer(self, entry: FeedEntry) -> None:

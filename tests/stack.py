@@ -18,7 +18,7 @@ import httpx
 
 from tests.conftest import database_env
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
