@@ -116,7 +116,7 @@ def test_a_consumer_streams_only_its_scope(server, tmp_path):
         write_blocks(tmp_path, "other", small_course("course-v1:MIE+OTHER+2026_T1")),
     )
     sync(COURSE_KEY, write_blocks(tmp_path, "mine", small_course()))
-    events = reader.wait_for(3)
+    reader.wait_for(3)
     time.sleep(1)
     reader.stop()
     assert {(e["course"], e["kind"]) for e in reader.changes()} == {(COURSE_KEY, "subtopic")}
