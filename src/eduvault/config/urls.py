@@ -4,7 +4,14 @@ from drf_spectacular.views import SpectacularAPIView
 
 from eduvault.content.apis import CourseDetailApi, CourseListApi, CourseTreeApi
 from eduvault.core.apis import MeApi
-from eduvault.feed.apis import ChangeFeedApi, stream
+from eduvault.feed.apis import (
+    ChangeFeedApi,
+    SubscriptionAttemptsApi,
+    SubscriptionDetailApi,
+    SubscriptionEnableApi,
+    SubscriptionListApi,
+    stream,
+)
 from eduvault.inbox.apis import EventDetailApi, EventListApi, EventReplayApi, EventReplayOneApi, webhook
 from eduvault.sync.apis import CourseRunsApi, RunChangesApi, RunDetailApi
 
@@ -12,6 +19,18 @@ api_v1 = [
     path("me", MeApi.as_view(), name="me"),
     path("changes", ChangeFeedApi.as_view(), name="changes"),
     path("stream", stream, name="stream"),
+    path("subscriptions/", SubscriptionListApi.as_view(), name="subscription-list"),
+    path("subscriptions/<int:subscription_id>/", SubscriptionDetailApi.as_view(), name="subscription-detail"),
+    path(
+        "subscriptions/<int:subscription_id>/enable",
+        SubscriptionEnableApi.as_view(),
+        name="subscription-enable",
+    ),
+    path(
+        "subscriptions/<int:subscription_id>/attempts/",
+        SubscriptionAttemptsApi.as_view(),
+        name="subscription-attempts",
+    ),
     path("courses/", CourseListApi.as_view(), name="course-list"),
     path("courses/<str:key>/", CourseDetailApi.as_view(), name="course-detail"),
     path("courses/<str:key>/tree/", CourseTreeApi.as_view(), name="course-tree"),

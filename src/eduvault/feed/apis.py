@@ -11,15 +11,28 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eduvault.core.models import ApiToken
+from eduvault.core.permissions import IsAdminToken
 from eduvault.core.problems import problem_for
 from eduvault.core.services import token_authenticate
 from eduvault.exceptions import AuthenticationFailed, EduVaultError, InvalidInput
 from eduvault.feed import broadcast
+from eduvault.feed.models import DeliveryAttempt, Subscription
+from eduvault.feed.outbound import (
+    OPS,
+    subscription_create,
+    subscription_delete,
+    subscription_enable,
+    subscription_get,
+)
 from eduvault.feed.selectors import MAX_PAGE, FeedEntry, Scope, feed_page, feed_read
+from eduvault.feed.services import feed_head
 
 
 def _cursor(value: str | None, name: str) -> int:
@@ -142,3 +155,137 @@ async def _events(hub: broadcast.Hub, client: broadcast.Client, after: int) -> A
             last = item.cursor
     finally:
         hub.unregister(client)
+
+
+# -- subscriptions (admin) -----------------------------------------------------------------
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    token = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    lag = serializers.SerializerMethodField()
+    last_attempt = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "name",
+            "url",
+            "courses",
+            "kinds",
+            "ops",
+            "token",
+            "enabled",
+            "disabled_reason",
+            "disabled_at",
+            "cursor",
+            "lag",
+            "attempts",
+            "next_attempt_at",
+            "failing_since",
+            "last_attempt",
+            "created_at",
+        ]
+
+    def get_lag(self, subscription: Subscription) -> int:
+        """Feed entries after the subscription's cursor (some may be outside its filters)."""
+        return max(0, self.context.setdefault("head", feed_head()) - subscription.cursor)
+
+    def get_last_attempt(self, subscription: Subscription) -> dict | None:
+        attempt = subscription.attempts_log.order_by("-id").first()
+        if attempt is None:
+            return None
+        return {
+            "delivery_id": attempt.delivery_id,
+            "ok": attempt.ok,
+            "status_code": attempt.status_code,
+            "latency_ms": attempt.latency_ms,
+            "error": attempt.error,
+            "at": attempt.created_at,
+        }
+
+
+class SubscriptionCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    url = serializers.URLField(max_length=1000)
+    courses = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    kinds = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    ops = serializers.ListField(child=serializers.ChoiceField(choices=OPS), required=False, default=list)
+    token = serializers.CharField(
+        required=False, help_text="a consumer token whose scope deliveries stay within"
+    )
+    from_start = serializers.BooleanField(required=False, default=False)
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = [
+            "id",
+            "delivery_id",
+            "cursor",
+            "attempt",
+            "ok",
+            "status_code",
+            "latency_ms",
+            "response_excerpt",
+            "error",
+            "created_at",
+        ]
+
+
+class SubscriptionListApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(responses=SubscriptionSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(SubscriptionSerializer(Subscription.objects.select_related("token"), many=True).data)
+
+    @extend_schema(
+        request=SubscriptionCreateSerializer,
+        responses=SubscriptionSerializer,
+        description="Create a subscription. The response carries its signing secret, shown this once.",
+    )
+    def post(self, request: Request) -> Response:
+        body = SubscriptionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        token_name = data.pop("token", None)
+        token = None
+        if token_name:
+            token = ApiToken.objects.filter(name=token_name, revoked_at__isnull=True).first()
+            if token is None:
+                raise InvalidInput(f"no live token named {token_name!r}")
+        subscription, secret = subscription_create(token=token, **data)
+        return Response({**SubscriptionSerializer(subscription).data, "secret": secret}, status=201)
+
+
+class SubscriptionDetailApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(responses=SubscriptionSerializer)
+    def get(self, request: Request, subscription_id: int) -> Response:
+        return Response(SubscriptionSerializer(subscription_get(name_or_id=subscription_id)).data)
+
+    def delete(self, request: Request, subscription_id: int) -> Response:
+        subscription_delete(subscription=subscription_get(name_or_id=subscription_id))
+        return Response(status=204)
+
+
+class SubscriptionEnableApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(request=None, responses=SubscriptionSerializer)
+    def post(self, request: Request, subscription_id: int) -> Response:
+        subscription = subscription_enable(subscription=subscription_get(name_or_id=subscription_id))
+        return Response(SubscriptionSerializer(subscription).data)
+
+
+class SubscriptionAttemptsApi(ListAPIView):
+    """The subscription's delivery attempts, newest first."""
+
+    permission_classes = [IsAdminToken]
+    serializer_class = DeliveryAttemptSerializer
+
+    def get_queryset(self):
+        return subscription_get(name_or_id=self.kwargs["subscription_id"]).attempts_log.order_by("-id")

@@ -52,6 +52,7 @@ class FeedEntry:
     cursor: int
     course: str
     kind: str
+    op: str
     #: The entry as the feed and the stream send it, serialized once.
     json: bytes
 
@@ -105,6 +106,7 @@ def feed_read(*, after: int, limit: int, scope: Scope = Scope(), upto: int | Non
             cursor=row[0],
             course=row[1],
             kind=row[6],
+            op=row[5],
             json=dumps(
                 {
                     "cursor": row[0],

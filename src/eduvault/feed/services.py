@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -35,12 +37,27 @@ def feed_head() -> int:
     return FeedCounter.objects.filter(pk=1).values_list("head", flat=True).first() or 0
 
 
+#: Callables woken when a change commits in this process (the webhook deliverer).
+_listeners: list[Callable[[], None]] = []
+
+
+def listen_locally(wake: Callable[[], None]) -> None:
+    _listeners.append(wake)
+
+
+def stop_listening(wake: Callable[[], None]) -> None:
+    if wake in _listeners:
+        _listeners.remove(wake)
+
+
 def feed_announce(head: int) -> None:
-    """After commit: wake this process's streams at once, and other processes over Redis
-    when configured (PostgreSQL's NOTIFY already reached them)."""
+    """After commit: wake this process's streams and deliverer at once, and other processes
+    over Redis when configured (PostgreSQL's NOTIFY already reached them)."""
     from eduvault.feed import broadcast
 
     broadcast.local_announce(head)
+    for wake in list(_listeners):
+        wake()
     url = settings.EDUVAULT_NOTIFY_URL
     if url.startswith("redis"):
         broadcast.redis_publish(url, head)

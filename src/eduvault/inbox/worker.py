@@ -110,19 +110,50 @@ class InboxWorker:
 
 
 class Upkeep:
-    """Sweeps the inbox every ``EDUVAULT_SWEEP_SECONDS`` and runs the reconcile when due."""
+    """Sweeps the inbox every ``EDUVAULT_SWEEP_SECONDS``, runs the reconcile when due, and
+    delivers outbound webhooks (woken when a change commits in this process, else polling)."""
 
     def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="eduvault-upkeep", daemon=True)
+        self._deliver_wake = threading.Event()
+        self._deliverer = threading.Thread(target=self._deliver_loop, name="eduvault-webhooks", daemon=True)
 
     def start(self) -> Upkeep:
+        from eduvault.feed.services import listen_locally
+
+        listen_locally(self._deliver_wake.set)
         self._thread.start()
+        self._deliverer.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        from eduvault.feed.services import stop_listening
+
+        stop_listening(self._deliver_wake.set)
         self._stop.set()
+        self._deliver_wake.set()
         self._thread.join(timeout)
+        self._deliverer.join(timeout)
+
+    def _deliver_loop(self) -> None:
+        from eduvault.feed.outbound import deliveries_run
+
+        owner = worker_name()
+        try:
+            while not self._stop.is_set():
+                try:
+                    outcomes = deliveries_run(owner=owner)
+                except Exception:
+                    log.exception("webhooks.error")
+                    outcomes = {}
+                finally:
+                    close_old_connections()
+                if not outcomes.get("delivered"):
+                    self._deliver_wake.wait(1.0)
+                    self._deliver_wake.clear()
+        finally:
+            connections.close_all()
 
     def _loop(self) -> None:
         try:
