@@ -181,3 +181,13 @@ def test_replaying_an_applied_event_is_a_no_op(source, course):
     event.refresh_from_db()
     assert event.status == "done" and event.run.outcome == "unchanged"
     assert list(Course.objects.values_list("version", "content_hash")) == before
+
+
+def test_the_sweeper_processes_what_no_broker_picked_up(source, course, settings):
+    settings.EDUVAULT_REDISPATCH_SECONDS = 0.1
+    event, _ = deliver(source)
+    assert inbox_sweep(process_overdue=True)["processed"] == 0  # just due: handed to the broker first
+    time.sleep(0.35)  # three hand-overs later, still nobody took it
+    assert inbox_sweep(process_overdue=True)["processed"] == 1
+    event.refresh_from_db()
+    assert event.status == "done" and event.run.outcome == "applied"

@@ -53,3 +53,19 @@ def ensure_schema() -> None:
         if lock:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(hashtext('eduvault-migrate'))")
+
+
+def released(function):
+    """Wrap a database read for ``sync_to_async(thread_sensitive=False)`` from a long-lived
+    async view: the thread gives its connection back (to the pool) as soon as it is done,
+    instead of holding it for as long as the stream lasts."""
+    import functools
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connection.close()
+
+    return run

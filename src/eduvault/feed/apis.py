@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from eduvault.core.db import released
 from eduvault.core.models import ApiToken
 from eduvault.core.permissions import IsAdminToken
 from eduvault.core.problems import problem_for
@@ -114,7 +115,7 @@ async def _authenticate(request: HttpRequest) -> ApiToken:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value:
         raise AuthenticationFailed("An API token is required: send 'Authorization: Bearer <token>'.")
-    return await sync_to_async(token_authenticate)(value=value.strip())
+    return await sync_to_async(released(token_authenticate), thread_sensitive=False)(value=value.strip())
 
 
 def _event(entry: FeedEntry) -> bytes:

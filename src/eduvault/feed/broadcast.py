@@ -19,8 +19,9 @@ from typing import Any
 import structlog
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 
+from eduvault.core.db import released
 from eduvault.feed.selectors import FeedEntry, Scope, feed_read
 from eduvault.feed.services import CHANNEL, feed_head
 
@@ -143,18 +144,14 @@ class Hub:
                 self.poke()
 
 
+@released
 def _head() -> int:
-    try:
-        return feed_head()
-    finally:
-        close_old_connections()
+    return feed_head()
 
 
+@released
 def _read(after: int) -> list[FeedEntry]:
-    try:
-        return feed_read(after=after, limit=500)
-    finally:
-        close_old_connections()
+    return feed_read(after=after, limit=500)
 
 
 _hub: Hub | None = None

@@ -393,9 +393,11 @@ def due_courses(*, now: datetime | None = None, limit: int = 100) -> list[DueCou
     return out[:limit]
 
 
-def inbox_sweep(*, redispatch_after: float | None = None) -> dict[str, int]:
+def inbox_sweep(*, redispatch_after: float | None = None, process_overdue: bool = False) -> dict[str, int]:
     """Release expired leases (their worker died) and hand again to the broker the due
-    events it may have lost. Idempotent; every worker may run it."""
+    events it may have lost. With ``process_overdue`` (in workers), a course still waiting
+    three hand-overs later is processed right here: a broker, or a consumer of it, that
+    does not recover cannot hold events back. Idempotent; every worker may run it."""
     now = timezone.now()
     if redispatch_after is None:
         redispatch_after = settings.EDUVAULT_REDISPATCH_SECONDS
@@ -417,9 +419,16 @@ def inbox_sweep(*, redispatch_after: float | None = None) -> dict[str, int]:
         last_error=lost,
         last_error_code="LeaseExpired",
     )
-    redispatched = 0
+    redispatched = processed = 0
     stale = now - timedelta(seconds=redispatch_after)
+    overdue = now - timedelta(seconds=3 * redispatch_after)
     for due in due_courses(now=now):
+        if process_overdue and due.due_at < overdue:
+            from eduvault.connectors.models import Source
+
+            outcome = course_process(source=Source.objects.get(pk=due.source_id), course_key=due.course_key)
+            processed += outcome.state not in ("busy", "waiting", "nothing")
+            continue
         events = InboundEvent.objects.filter(
             source_id=due.source_id, course_key=due.course_key, status=Status.PENDING
         )
@@ -427,9 +436,9 @@ def inbox_sweep(*, redispatch_after: float | None = None) -> dict[str, int]:
             event = events.order_by("id").first()
             if event is not None and dispatch.course_dispatch(event):
                 redispatched += 1
-    if released or dead or redispatched:
-        log.info("inbox.swept", released=released, dead=dead, redispatched=redispatched)
-    return {"released": released, "dead": dead, "redispatched": redispatched}
+    if released or dead or redispatched or processed:
+        log.info("inbox.swept", released=released, dead=dead, redispatched=redispatched, processed=processed)
+    return {"released": released, "dead": dead, "redispatched": redispatched, "processed": processed}
 
 
 # -- replay --------------------------------------------------------------------------------

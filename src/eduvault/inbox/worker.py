@@ -113,7 +113,8 @@ class Upkeep:
     """Sweeps the inbox every ``EDUVAULT_SWEEP_SECONDS``, runs the reconcile when due, and
     delivers outbound webhooks (woken when a change commits in this process, else polling)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, process_overdue: bool = True) -> None:
+        self.process_overdue = process_overdue
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="eduvault-upkeep", daemon=True)
         self._deliver_wake = threading.Event()
@@ -159,7 +160,7 @@ class Upkeep:
         try:
             while not self._stop.wait(settings.EDUVAULT_SWEEP_SECONDS):
                 try:
-                    inbox_sweep()
+                    inbox_sweep(process_overdue=self.process_overdue)
                     if reconcile_due():
                         threading.Thread(target=_reconcile, name="eduvault-reconcile", daemon=True).start()
                 except Exception:

@@ -445,7 +445,22 @@ def _write_nodes(
     return pks
 
 
+#: A change set this large reshapes the tables enough to refresh PostgreSQL's statistics
+#: (the planner would otherwise scan the whole change table to page through the feed).
+ANALYZE_AFTER = 5000
+
+
+def _analyze_tables() -> None:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE sync_change, content_node")
+
+
 def _write_changes(course: Course, run: SyncRun, changes: list[Change]) -> None:
+    if len(changes) >= ANALYZE_AFTER:
+        transaction.on_commit(_analyze_tables)
     first = feed_reserve(len(changes))
     bulk.insert_rows(
         ChangeRecord,
