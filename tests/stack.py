@@ -87,7 +87,7 @@ class Stack:
         proc.wait(10)
 
     def output(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text()[-60000:]}" for p in sorted(self.logs.iterdir()))
+        return "\n".join(f"--- {p.name}\n{p.read_text()[-8000:]}" for p in sorted(self.logs.iterdir()))
 
     def stop(self) -> None:
         for _, proc in self.procs:
