@@ -139,17 +139,10 @@ def feed_read(*, after: int, limit: int, scope: Scope = Scope(), upto: int | Non
     return out
 
 
-#: Course id -> key. A course's key never changes, so this process may remember them.
-_keys: dict[int, str] = {}
-
-
 def _course_keys(ids: set[int]) -> dict[int, str]:
-    missing = [i for i in ids if i not in _keys]
-    if missing:
-        from eduvault.content.models import Course
+    from eduvault.content.models import Course
 
-        _keys.update(Course.objects.filter(pk__in=missing).values_list("pk", "key"))
-    return _keys
+    return dict(Course.objects.filter(pk__in=ids).values_list("pk", "key"))
 
 
 def _course_ids(keys: frozenset[str]) -> list[int]:
