@@ -26,3 +26,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 else:
     # One database per test run, so runs on the same server do not trip over each other.
     DATABASES["default"]["TEST"] = {"NAME": f"test_eduvault_{os.getpid()}"}
+
+# Fast password hashing: tests create many people (production keeps Django's PBKDF2).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "10000/min"}}  # noqa: F405

@@ -108,7 +108,7 @@ def test_courses_tree_runs_and_changes(synced, api):
 
 
 def test_me_says_who_the_token_is(synced, api):
-    assert api.get("/api/v1/me").json() == {"name": "admin", "role": "admin", "courses": []}
+    assert api.get("/api/v1/me").json() == {"name": "admin", "role": "admin", "kind": "token", "courses": []}
 
 
 def test_a_consumer_sees_only_its_courses(synced):

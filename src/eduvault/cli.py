@@ -24,6 +24,10 @@ COMMANDS = (
     "events",
     "reconcile",
     "consume-openedx-bus",
+    "user",
+    "questions",
+    "assessment",
+    "mastery",
 )
 #: Commands that run for a long time and should log at INFO by default.
 SERVICE_COMMANDS = {"serve", "runserver", "worker", "consume-openedx-bus"}

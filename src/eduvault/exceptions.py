@@ -56,6 +56,16 @@ class InvalidStructure(InvalidInput):
         super().__init__(detail, **context)
 
 
+class InvalidQuestion(InvalidStructure):
+    """The question document is not valid."""
+
+
+class InvalidAnswer(InvalidInput):
+    """The answer does not fit the question."""
+
+    status = 422
+
+
 class ChangeSetConflict(EduVaultError):
     """The change set does not apply to this tree."""
 
@@ -89,6 +99,34 @@ class Conflict(EduVaultError):
     """The request conflicts with the current state."""
 
     status = 409
+
+
+class AssessmentNotFound(NotFound):
+    """No such assessment."""
+
+
+class AttemptNotFound(NotFound):
+    """No such attempt."""
+
+
+class QuestionNotFound(NotFound):
+    """No such question."""
+
+
+class PersonNotFound(NotFound):
+    """No such person."""
+
+
+class AttemptClosed(Conflict):
+    """The attempt is closed: it takes no more answers."""
+
+
+class TimeUp(AttemptClosed):
+    """The time for this attempt is up."""
+
+
+class AssessmentUnavailable(Conflict):
+    """The assessment cannot be attempted now."""
 
 
 class ConcurrentUpdate(Conflict):

@@ -16,6 +16,17 @@ from eduvault.sync.services import course_sync_blocks
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _sync_alone():
+    """The sync's own statements: other apps' subscribers (tested on their own) left out."""
+    from eduvault.sync import subscriptions
+
+    saved = list(subscriptions._SUBSCRIPTIONS)
+    subscriptions._SUBSCRIPTIONS.clear()
+    yield
+    subscriptions._SUBSCRIPTIONS[:] = saved
+
+
 def statements(blocks, key) -> list[str]:
     """The statements one sync issues, as 'VERB table' (savepoints left out)."""
     with CaptureQueriesContext(connection) as ctx:

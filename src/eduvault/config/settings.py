@@ -97,11 +97,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "eduvault.core",
+    "eduvault.accounts",
     "eduvault.connectors",
     "eduvault.content",
     "eduvault.sync",
     "eduvault.inbox",
     "eduvault.feed",
+    "eduvault.assessments",
 ]
 
 MIDDLEWARE = [
@@ -166,7 +168,18 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "eduvault.core.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("EDUVAULT_SIGN_IN_RATE", "30/min")},
 }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("EDUVAULT_PASSWORD_MIN_LENGTH", "8"))},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Edu Vault API",
@@ -222,6 +235,24 @@ EDUVAULT_WEBHOOK_DISABLE_AFTER_SECONDS = float(
     os.environ.get("EDUVAULT_WEBHOOK_DISABLE_AFTER_SECONDS", "86400")
 )
 EDUVAULT_WEBHOOK_TIMEOUT = float(os.environ.get("EDUVAULT_WEBHOOK_TIMEOUT", "10"))
+
+# -- accounts ---------------------------------------------------------------------------------
+#: Key material for access tokens (default: derived from the secret key).
+EDUVAULT_JWT_SECRET = os.environ.get("EDUVAULT_JWT_SECRET", "")
+EDUVAULT_ACCESS_TOKEN_SECONDS = int(os.environ.get("EDUVAULT_ACCESS_TOKEN_SECONDS", "900"))
+EDUVAULT_REFRESH_TOKEN_SECONDS = int(os.environ.get("EDUVAULT_REFRESH_TOKEN_SECONDS", str(14 * 86400)))
+#: A used refresh token presented again within this many seconds (a retry whose answer was
+#: lost) gets a new pair; later, it revokes its whole family.
+EDUVAULT_REFRESH_REUSE_SECONDS = float(os.environ.get("EDUVAULT_REFRESH_REUSE_SECONDS", "10"))
+
+# -- assessments ------------------------------------------------------------------------------
+#: A subtopic is mastered when the probability that it is known reaches this.
+EDUVAULT_MASTERY_THRESHOLD = float(os.environ.get("EDUVAULT_MASTERY_THRESHOLD", "0.95"))
+#: Timed exams: extra seconds after the time limit during which answers are still taken (for
+#: the network), unless an exam sets its own.
+EDUVAULT_EXAM_GRACE_SECONDS = int(os.environ.get("EDUVAULT_EXAM_GRACE_SECONDS", "30"))
+#: How often workers close attempts whose deadline has passed.
+EDUVAULT_EXAM_SWEEP_SECONDS = float(os.environ.get("EDUVAULT_EXAM_SWEEP_SECONDS", "60"))
 
 LOGGING_CONFIG = None
 configure_logging(

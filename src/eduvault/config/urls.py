@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from eduvault.accounts.apis import RefreshApi, SignInApi, SignOutApi, UserListApi
+from eduvault.assessments import apis as assessments
 from eduvault.content.apis import CourseDetailApi, CourseListApi, CourseTreeApi
 from eduvault.core.apis import MeApi
 from eduvault.feed.apis import (
@@ -17,6 +19,50 @@ from eduvault.sync.apis import CourseRunsApi, RunChangesApi, RunDetailApi
 
 api_v1 = [
     path("me", MeApi.as_view(), name="me"),
+    path("auth/token", SignInApi.as_view(), name="auth-token"),
+    path("auth/refresh", RefreshApi.as_view(), name="auth-refresh"),
+    path("auth/revoke", SignOutApi.as_view(), name="auth-revoke"),
+    path("users/", UserListApi.as_view(), name="user-list"),
+    path("question-types", assessments.QuestionTypesApi.as_view(), name="question-types"),
+    path("courses/<str:key>/questions/", assessments.QuestionListApi.as_view(), name="question-list"),
+    path(
+        "courses/<str:key>/questions/import", assessments.QuestionImportApi.as_view(), name="question-import"
+    ),
+    path(
+        "courses/<str:key>/questions/export", assessments.QuestionExportApi.as_view(), name="question-export"
+    ),
+    path(
+        "courses/<str:key>/questions/<str:question_key>",
+        assessments.QuestionDetailApi.as_view(),
+        name="question-detail",
+    ),
+    path("assessments/", assessments.AssessmentListApi.as_view(), name="assessment-list"),
+    path(
+        "assessments/<int:assessment_id>/",
+        assessments.AssessmentDetailApi.as_view(),
+        name="assessment-detail",
+    ),
+    path(
+        "assessments/<int:assessment_id>/attempts",
+        assessments.AttemptStartApi.as_view(),
+        name="attempt-start",
+    ),
+    path(
+        "assessments/<int:assessment_id>/extra-time",
+        assessments.ExtraTimeApi.as_view(),
+        name="assessment-extra-time",
+    ),
+    path(
+        "assessments/<int:assessment_id>/results",
+        assessments.AssessmentResultsApi.as_view(),
+        name="assessment-results",
+    ),
+    path("attempts/", assessments.AttemptListApi.as_view(), name="attempt-list"),
+    path("attempts/<str:attempt_id>/", assessments.AttemptDetailApi.as_view(), name="attempt-detail"),
+    path("attempts/<str:attempt_id>/answers", assessments.AnswerApi.as_view(), name="attempt-answer"),
+    path("attempts/<str:attempt_id>/submit", assessments.SubmitApi.as_view(), name="attempt-submit"),
+    path("learners/<str:username>/results", assessments.LearnerResultsApi.as_view(), name="learner-results"),
+    path("mastery", assessments.MasteryApi.as_view(), name="mastery"),
     path("changes", ChangeFeedApi.as_view(), name="changes"),
     path("stream", stream, name="stream"),
     path("subscriptions/", SubscriptionListApi.as_view(), name="subscription-list"),

@@ -1,13 +1,18 @@
-"""DRF authentication by API token: ``Authorization: Bearer <token>``."""
+"""DRF authentication: ``Authorization: Bearer <credential>``, where the credential is an
+API token (``ev_…``: sources, consumers, operators' scripts) or a person's JWT access token
+(learners, instructors and admins signed in through ``/api/v1/auth/token``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed as DrfAuthenticationFailed
 from rest_framework.request import Request
 
+from eduvault.accounts.services import access_token_verify
+from eduvault.accounts.tokens import looks_like_jwt
 from eduvault.core.models import ApiToken
 from eduvault.core.services import token_authenticate
 from eduvault.exceptions import AuthenticationFailed
@@ -32,7 +37,7 @@ class TokenPrincipal:
 class ApiTokenAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
-    def authenticate(self, request: Request) -> tuple[TokenPrincipal, ApiToken] | None:
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         header = get_authorization_header(request).split()
         if not header:
             return None
@@ -43,6 +48,9 @@ class ApiTokenAuthentication(BaseAuthentication):
         except UnicodeDecodeError:
             raise DrfAuthenticationFailed("The token is not valid.") from None
         try:
+            if looks_like_jwt(value):
+                person = access_token_verify(token=value)
+                return person, person
             token = token_authenticate(value=value)
         except AuthenticationFailed as exc:
             raise DrfAuthenticationFailed(exc.detail) from None

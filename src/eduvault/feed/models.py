@@ -24,6 +24,30 @@ class FeedCounter(models.Model):
         return f"feed head {self.head}"
 
 
+class FeedEvent(models.Model):
+    """An entry of the change feed that is not a change to a course tree: a grade, a
+    subtopic mastered. It takes its cursor from the same counter, in the same transaction
+    as what it reports, so the feed stays one gapless sequence."""
+
+    cursor = models.BigIntegerField(unique=True)
+    course = models.ForeignKey("content.Course", on_delete=models.PROTECT, related_name="+", db_index=False)
+    kind = models.CharField(max_length=50)
+    op = models.CharField(max_length=10)
+    #: What the event is about, e.g. an attempt's id.
+    external_id = models.CharField(max_length=500)
+    #: The priority class consumers should give it (grades: critical).
+    priority = models.CharField(max_length=20)
+    data = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["cursor"]
+        indexes = [models.Index(fields=["course", "cursor"], name="feedevent_course_cursor")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.op} {self.external_id}"
+
+
 class Subscription(models.Model):
     """An outbound webhook: every change its filters (and its token's scope) let through,
     delivered in order, signed with its secret."""

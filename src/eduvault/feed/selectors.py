@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -68,52 +68,87 @@ def _fragment(value: Any) -> Any:
 def _time(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, str):  # SQLite hands raw timestamps over as text, in UTC
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
         return value.isoformat()
     return str(value)
 
 
-def feed_read(*, after: int, limit: int, scope: Scope = Scope(), upto: int | None = None) -> list[FeedEntry]:
-    """Changes with ``after < cursor <= upto``, in cursor order, that ``scope`` allows.
+#: The priority class of course changes (content edits are background work).
+CHANGE_PRIORITY = "background"
 
-    One indexed range scan of the change table; the course keys and run details the entries
-    carry come from two small lookups, not from a join on every row.
+
+def _branch(table: str, columns: str, scope: Scope, course_ids: list[int] | None) -> str:
+    sql = [f"SELECT {columns} FROM {table} WHERE cursor > %s AND cursor <= %s"]
+    if course_ids is not None:
+        sql.append(f"AND course_id IN ({', '.join(['%s'] * len(course_ids))})")
+    if scope.kinds is not None:
+        sql.append(f"AND kind IN ({', '.join(['%s'] * len(scope.kinds))})")
+    sql.append("ORDER BY cursor LIMIT %s")
+    return " ".join(sql)
+
+
+def feed_read(*, after: int, limit: int, scope: Scope = Scope(), upto: int | None = None) -> list[FeedEntry]:
+    """Entries with ``after < cursor <= upto``, in cursor order, that ``scope`` allows: the
+    course changes, and the other events (grades, mastery) that share their cursor.
+
+    Two indexed range scans (one per table) merged by cursor; the course keys and run
+    details the entries carry come from two small lookups, not from a join on every row.
     """
     limit = max(1, min(limit, MAX_PAGE))
     if (scope.courses is not None and not scope.courses) or (scope.kinds is not None and not scope.kinds):
         return []
-    text = "::text" if connection.vendor == "postgresql" else ""
-    sql = [
-        f"SELECT cursor, course_id, run_id, op, kind, external_id, before{text}, after{text} "
-        "FROM sync_change WHERE cursor > %s"
-    ]
-    params: list[Any] = [after]
-    if upto is not None:
-        sql.append("AND cursor <= %s")
-        params.append(upto)
+    course_ids = None
     if scope.courses is not None:
-        ids = _course_ids(scope.courses)
-        if not ids:
+        course_ids = _course_ids(scope.courses)
+        if not course_ids:
             return []
-        sql.append(f"AND course_id IN ({', '.join(['%s'] * len(ids))})")
-        params.extend(ids)
+    params: list[Any] = [after, upto if upto is not None else 2**62]
+    if course_ids is not None:
+        params.extend(course_ids)
     if scope.kinds is not None:
-        sql.append(f"AND kind IN ({', '.join(['%s'] * len(scope.kinds))})")
         params.extend(sorted(scope.kinds))
-    sql.append("ORDER BY cursor LIMIT %s")
     params.append(limit)
+    pg = connection.vendor == "postgresql"
+    text = "::text" if pg else ""
+    none = (
+        {"int": "NULL::bigint", "text": "NULL::text", "time": "NULL::timestamptz"}
+        if pg
+        else dict.fromkeys(("int", "text", "time"), "NULL")
+    )
+    changes = _branch(
+        "sync_change",
+        f"cursor, course_id, run_id, op, kind, external_id, before{text}, after{text}, "
+        f"{none['text']} AS priority, {none['time']} AS created_at",
+        scope,
+        course_ids,
+    )
+    events = _branch(
+        "feed_feedevent",
+        f"cursor, course_id, {none['int']}, op, kind, external_id, {none['text']}, data{text}, "
+        "priority, created_at",
+        scope,
+        course_ids,
+    )
+    sql = f"SELECT * FROM ({changes}) c UNION ALL SELECT * FROM ({events}) e ORDER BY 1 LIMIT %s"
     with connection.cursor() as cursor:
-        cursor.execute(" ".join(sql), params)
+        cursor.execute(sql, [*params, *params, limit])
         rows = cursor.fetchall()
     if not rows:
         return []
     keys = _course_keys({row[1] for row in rows})
-    runs = _runs({row[2] for row in rows})
+    runs = _runs({row[2] for row in rows if row[2] is not None})
     dumps = orjson.dumps
     out = []
-    for cursor_, course_id, run_id, op, kind, external_id, before, after_ in rows:
+    for cursor_, course_id, run_id, op, kind, external_id, before, after_, priority, created in rows:
         course = keys[course_id]
-        version, time = runs[run_id]
+        version, time = runs[run_id] if run_id is not None else (None, _time(created))
         out.append(
             FeedEntry(
                 cursor=cursor_,
@@ -127,6 +162,7 @@ def feed_read(*, after: int, limit: int, scope: Scope = Scope(), upto: int | Non
                         "run": run_id,
                         "version": version,
                         "time": time,
+                        "priority": priority or CHANGE_PRIORITY,
                         "op": op,
                         "kind": kind,
                         "id": external_id,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
-from eduvault.feed.models import FeedCounter
+from eduvault.feed.models import FeedCounter, FeedEvent
+from eduvault.inbox.types import PRIORITIES
 
 #: The PostgreSQL NOTIFY channel (and Redis pub/sub channel) that carries the feed's head.
 CHANNEL = "eduvault_feed"
@@ -30,6 +33,25 @@ def feed_reserve(count: int) -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(head)])
     return head - count + 1
+
+
+def feed_publish(
+    *, course_id: int, kind: str, op: str, external_id: str, data: dict[str, Any], priority: str
+) -> FeedEvent:
+    """Put an event other than a course change (a grade, a mastery) in the feed, inside the
+    caller's transaction: it is published if and only if that commits."""
+    if priority not in PRIORITIES:
+        raise ValueError(f"unknown priority class {priority!r}")
+    return FeedEvent.objects.create(
+        cursor=feed_reserve(1),
+        course_id=course_id,
+        kind=kind,
+        op=op,
+        external_id=external_id,
+        priority=priority,
+        data=data,
+        created_at=timezone.now(),
+    )
 
 
 def feed_head() -> int:

@@ -110,8 +110,10 @@ class InboxWorker:
 
 
 class Upkeep:
-    """Sweeps the inbox every ``EDUVAULT_SWEEP_SECONDS``, runs the reconcile when due, and
-    delivers outbound webhooks (woken when a change commits in this process, else polling)."""
+    """Sweeps the inbox every ``EDUVAULT_SWEEP_SECONDS``, runs the reconcile when due, closes
+    timed attempts past their deadline (at start, then every ``EDUVAULT_EXAM_SWEEP_SECONDS``),
+    and delivers outbound webhooks (woken when a change commits in this process, else
+    polling)."""
 
     def __init__(self, *, process_overdue: bool = True) -> None:
         self.process_overdue = process_overdue
@@ -157,9 +159,15 @@ class Upkeep:
             connections.close_all()
 
     def _loop(self) -> None:
+        # Exams first, at once: attempts whose deadline passed while no worker ran are
+        # closed at their deadline as soon as one starts.
+        next_exam_sweep = 0.0
         try:
-            while not self._stop.wait(settings.EDUVAULT_SWEEP_SECONDS):
+            while True:
                 try:
+                    if time.monotonic() >= next_exam_sweep:
+                        next_exam_sweep = time.monotonic() + settings.EDUVAULT_EXAM_SWEEP_SECONDS
+                        _exam_sweep()
                     inbox_sweep(process_overdue=self.process_overdue)
                     if reconcile_due():
                         threading.Thread(target=_reconcile, name="eduvault-reconcile", daemon=True).start()
@@ -167,6 +175,8 @@ class Upkeep:
                     log.exception("upkeep.error")
                 finally:
                     close_old_connections()
+                if self._stop.wait(settings.EDUVAULT_SWEEP_SECONDS):
+                    break
         finally:
             connections.close_all()
 
@@ -184,6 +194,12 @@ def reconcile_due() -> bool:
         next_run_at=now + timedelta(seconds=interval), last_run_at=now
     )
     return bool(claimed)
+
+
+def _exam_sweep() -> None:
+    from eduvault.assessments.services import attempt_expire_overdue
+
+    attempt_expire_overdue()
 
 
 def _reconcile() -> None:

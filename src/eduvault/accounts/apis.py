@@ -1,0 +1,130 @@
+"""Signing in (``/api/v1/auth/…``) and managing people (``/api/v1/users/``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from eduvault.accounts.models import Role
+from eduvault.accounts.permissions import Admin
+from eduvault.accounts.services import TokenPair, auth_refresh, auth_sign_in, auth_sign_out, user_create
+from eduvault.core.validation import validated
+
+
+def _tokens(pair: TokenPair) -> dict:
+    # OAuth 2.0 names (RFC 6749 §5.1), plus the short names clients written for
+    # djangorestframework-simplejwt read.
+    return {
+        "token_type": "Bearer",
+        "access_token": pair.access,
+        "refresh_token": pair.refresh,
+        "expires_in": pair.expires_in,
+        "refresh_expires_in": pair.refresh_expires_in,
+        "access": pair.access,
+        "refresh": pair.refresh,
+        "user": {"id": pair.person.id, "username": pair.person.username, "role": pair.person.role},
+    }
+
+
+TokenResponse = inline_serializer(
+    "TokenPair",
+    {
+        "token_type": serializers.CharField(),
+        "access_token": serializers.CharField(),
+        "refresh_token": serializers.CharField(),
+        "expires_in": serializers.IntegerField(),
+        "refresh_expires_in": serializers.IntegerField(),
+        "access": serializers.CharField(),
+        "refresh": serializers.CharField(),
+        "user": serializers.DictField(),
+    },
+)
+
+
+class _AuthView(APIView):
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+class SignInApi(_AuthView):
+    class Input(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+    @extend_schema(
+        request=Input, responses=TokenResponse, description="Sign in: a JWT access token and a refresh token."
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(self.Input, request.data)
+        return Response(_tokens(auth_sign_in(username=data["username"], password=data["password"])))
+
+
+class RefreshApi(_AuthView):
+    class Input(serializers.Serializer):
+        refresh = serializers.CharField(max_length=200, required=False)
+        refresh_token = serializers.CharField(max_length=200, required=False)
+
+        def validate(self, attrs: dict) -> dict:
+            if not attrs.get("refresh") and not attrs.get("refresh_token"):
+                raise serializers.ValidationError({"refresh": "send the refresh token as 'refresh'"})
+            return attrs
+
+    @extend_schema(
+        request=Input,
+        responses=TokenResponse,
+        description="Swap a refresh token for a new pair; the old refresh token is used up.",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(self.Input, request.data)
+        return Response(_tokens(auth_refresh(refresh=data.get("refresh") or data["refresh_token"])))
+
+
+class SignOutApi(_AuthView):
+    @extend_schema(request=RefreshApi.Input, responses={204: None}, description="Revoke a session.")
+    def post(self, request: Request) -> Response:
+        data = validated(RefreshApi.Input, request.data)
+        auth_sign_out(refresh=data.get("refresh") or data["refresh_token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    role = serializers.CharField(source="account.role", default=Role.LEARNER)
+    email = serializers.CharField()
+    full_name = serializers.CharField(source="get_full_name")
+    is_active = serializers.BooleanField()
+    date_joined = serializers.DateTimeField()
+
+
+class UserListApi(ListAPIView):
+    permission_classes = [Admin]
+    serializer_class = UserOutput
+
+    class Input(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        role = serializers.ChoiceField(choices=Role.choices)
+        password = serializers.CharField(max_length=1024, required=False, trim_whitespace=False)
+        email = serializers.EmailField(required=False, default="")
+        full_name = serializers.CharField(max_length=300, required=False, default="")
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        users = get_user_model().objects.select_related("account").order_by("username")
+        role = self.request.query_params.get("role")
+        if role:
+            users = users.filter(account__role=role)
+        return users
+
+    @extend_schema(request=Input, responses={201: UserOutput})
+    def post(self, request: Request) -> Response:
+        data = validated(self.Input, request.data)
+        user = user_create(origin="api", **data)
+        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)

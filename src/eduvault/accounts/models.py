@@ -1,0 +1,51 @@
+"""People who sign in: learners, instructors and admins, and their refresh tokens.
+
+A person is a Django user with an :class:`Account` saying what role they have. Apps and
+devices sign in with a username and password for a short-lived JWT access token and a
+rotating refresh token (see :mod:`eduvault.accounts.services`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Role(models.TextChoices):
+    LEARNER = "learner", "Learner"
+    INSTRUCTOR = "instructor", "Instructor"
+    ADMIN = "admin", "Admin"
+
+
+class Account(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
+    #: How the account came to be: "cli", "api", later "lti".
+    origin = models.CharField(max_length=20, default="api")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.role})"
+
+
+class RefreshToken(models.Model):
+    """One refresh token, stored as a hash. Each use replaces it with a new one of the same
+    family; presenting a used token again revokes the whole family (it was stolen, or
+    replayed by a confused client: either way the person signs in again)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    family = models.UUIDField(db_index=True)
+    #: SHA-256 of the token, hex.
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="refresh_expires")]
+
+    def __str__(self) -> str:
+        return f"refresh token of {self.user_id} ({self.family})"
