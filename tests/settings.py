@@ -27,6 +27,10 @@ else:
     # One database per test run, so runs on the same server do not trip over each other.
     DATABASES["default"]["TEST"] = {"NAME": f"test_eduvault_{os.getpid()}"}
 
-# Fast password hashing: tests create many people (production keeps Django's PBKDF2).
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Fast password hashing: tests create many people (production keeps Django's PBKDF2, which
+# this process still verifies: people added by the CLI in a child process).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "10000/min"}}  # noqa: F405

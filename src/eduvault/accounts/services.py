@@ -152,7 +152,7 @@ def auth_refresh(*, refresh: str) -> TokenPair:
     now = timezone.now()
     with transaction.atomic():
         token = (
-            RefreshToken.objects.select_for_update()
+            RefreshToken.objects.select_for_update(of=("self",))
             .select_related("user", "user__account")
             .filter(token_hash=_digest(refresh))
             .first()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import structlog
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -65,16 +66,18 @@ MAX_IMPORT = 2000
 
 # -- the question bank -------------------------------------------------------------------------
 
-_parsed_cache: dict[int, ParsedQuestion] = {}
+_parsed_cache: dict[bytes, ParsedQuestion] = {}
 
 
 def question_parsed(question: Question) -> ParsedQuestion:
-    """The validated form of a stored question version (versions never change, so it is kept)."""
-    parsed = _parsed_cache.get(question.pk)
+    """The validated form of a stored question version, kept by its document's content (a
+    row id alone could name another document after a rolled-back transaction)."""
+    key = orjson.dumps(question.document, option=orjson.OPT_SORT_KEYS)
+    parsed = _parsed_cache.get(key)
     if parsed is None:
         if len(_parsed_cache) > 20_000:
             _parsed_cache.clear()
-        parsed = _parsed_cache[question.pk] = parse_question(question.document)
+        parsed = _parsed_cache[key] = parse_question(question.document)
     return parsed
 
 
