@@ -80,7 +80,6 @@ def test_different_answers_at_once_are_counted_one_after_the_other(started):
 
 
 def test_starting_twice_at_once_gives_one_attempt(started):
-    learner, _ = started
     other = someone("chikondi").person
     results = at_once(4, lambda i: attempt_start(assessment_id=practice_id(QUADRATICS), person=other))
     assert not [r for r in results if isinstance(r, Exception)], results

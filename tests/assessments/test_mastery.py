@@ -124,7 +124,7 @@ def test_mastery_trace_prints_six_decimals_per_answer():
         check=True,
     )
     assert result.stdout.splitlines() == expected_trace(0.3, 0.1, 0.2, 0.1, [1, 0, 1, 1])
-    assert result.stdout.splitlines()[0] == "0.692683"  # 0.27 / 0.41 = 0.658537, then + 0.341463 × 0.1
+    assert result.stdout.splitlines()[0] == "0.692683"  # 0.27 / 0.41 = 0.658537, then + 0.341463 * 0.1
     bad = run_cli(
         "mastery",
         "trace",
