@@ -158,6 +158,14 @@ def test_the_openapi_schema(api):
     assert {"/api/v1/courses/", "/api/v1/courses/{key}/tree/", "/api/v1/runs/{run_id}/changes/"} <= set(
         schema["paths"]
     )
+    assert {"/api/v1/auth/token", "/api/v1/attempts/{attempt_id}/answers"} <= set(schema["paths"])
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_the_openapi_schema_is_valid_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
 
 
 def free_port() -> int:

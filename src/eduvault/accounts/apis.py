@@ -55,20 +55,22 @@ class _AuthView(APIView):
 
 
 class SignInApi(_AuthView):
-    class Input(serializers.Serializer):
+    class SignInInput(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=1024, trim_whitespace=False)
 
     @extend_schema(
-        request=Input, responses=TokenResponse, description="Sign in: a JWT access token and a refresh token."
+        request=SignInInput,
+        responses=TokenResponse,
+        description="Sign in: a JWT access token and a refresh token.",
     )
     def post(self, request: Request) -> Response:
-        data = validated(self.Input, request.data)
+        data = validated(self.SignInInput, request.data)
         return Response(_tokens(auth_sign_in(username=data["username"], password=data["password"])))
 
 
 class RefreshApi(_AuthView):
-    class Input(serializers.Serializer):
+    class RefreshInput(serializers.Serializer):
         refresh = serializers.CharField(max_length=200, required=False)
         refresh_token = serializers.CharField(max_length=200, required=False)
 
@@ -78,19 +80,19 @@ class RefreshApi(_AuthView):
             return attrs
 
     @extend_schema(
-        request=Input,
+        request=RefreshInput,
         responses=TokenResponse,
         description="Swap a refresh token for a new pair; the old refresh token is used up.",
     )
     def post(self, request: Request) -> Response:
-        data = validated(self.Input, request.data)
+        data = validated(self.RefreshInput, request.data)
         return Response(_tokens(auth_refresh(refresh=data.get("refresh") or data["refresh_token"])))
 
 
 class SignOutApi(_AuthView):
-    @extend_schema(request=RefreshApi.Input, responses={204: None}, description="Revoke a session.")
+    @extend_schema(request=RefreshApi.RefreshInput, responses={204: None}, description="Revoke a session.")
     def post(self, request: Request) -> Response:
-        data = validated(RefreshApi.Input, request.data)
+        data = validated(RefreshApi.RefreshInput, request.data)
         auth_sign_out(refresh=data.get("refresh") or data["refresh_token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -109,7 +111,7 @@ class UserListApi(ListAPIView):
     permission_classes = [Admin]
     serializer_class = UserOutput
 
-    class Input(serializers.Serializer):
+    class NewPersonInput(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         role = serializers.ChoiceField(choices=Role.choices)
         password = serializers.CharField(max_length=1024, required=False, trim_whitespace=False)
@@ -123,8 +125,8 @@ class UserListApi(ListAPIView):
             users = users.filter(account__role=role)
         return users
 
-    @extend_schema(request=Input, responses={201: UserOutput})
+    @extend_schema(request=NewPersonInput, responses={201: UserOutput})
     def post(self, request: Request) -> Response:
-        data = validated(self.Input, request.data)
+        data = validated(self.NewPersonInput, request.data)
         user = user_create(origin="api", **data)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)

@@ -82,7 +82,7 @@ class QuestionTypesApi(APIView):
 class QuestionListApi(APIView):
     permission_classes = [Staff]
 
-    class Input(serializers.Serializer):
+    class NewQuestionInput(serializers.Serializer):
         subtopic = serializers.CharField(max_length=500)
         document = serializers.JSONField()
 
@@ -92,6 +92,7 @@ class QuestionListApi(APIView):
             OpenApiParameter("tag", OpenApiTypes.STR),
         ],
         responses=OpenApiTypes.OBJECT,
+        operation_id="v1_courses_questions_list",
     )
     def get(self, request: Request, key: str) -> Response:
         course = course_get(key=key)
@@ -100,9 +101,9 @@ class QuestionListApi(APIView):
         )
         return Response({"results": [selectors.question_data(q) for q in rows]})
 
-    @extend_schema(request=Input, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=NewQuestionInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, key: str) -> Response:
-        data = validated(self.Input, request.data)
+        data = validated(self.NewQuestionInput, request.data)
         question, outcome = question_save(
             course=course_get(key=key),
             subtopic=data["subtopic"],
@@ -116,7 +117,7 @@ class QuestionListApi(APIView):
 class QuestionDetailApi(APIView):
     permission_classes = [Staff]
 
-    class Input(serializers.Serializer):
+    class QuestionVersionInput(serializers.Serializer):
         subtopic = serializers.CharField(max_length=500, required=False)
         document = serializers.JSONField()
 
@@ -132,10 +133,12 @@ class QuestionDetailApi(APIView):
         return Response(selectors.question_data(self._current(key, question_key)[1]))
 
     @extend_schema(
-        request=Input, responses=OpenApiTypes.OBJECT, description="Save a new version of the question."
+        request=QuestionVersionInput,
+        responses=OpenApiTypes.OBJECT,
+        description="Save a new version of the question.",
     )
     def put(self, request: Request, key: str, question_key: str) -> Response:
-        data = validated(self.Input, request.data)
+        data = validated(self.QuestionVersionInput, request.data)
         course, current = self._current(key, question_key)
         question, outcome = question_save(
             course=course,
@@ -155,18 +158,18 @@ class QuestionDetailApi(APIView):
 class QuestionImportApi(APIView):
     permission_classes = [Staff]
 
-    class Input(serializers.Serializer):
+    class QuestionImportInput(serializers.Serializer):
         subtopic = serializers.CharField(max_length=500)
         questions = serializers.JSONField()
         partial = serializers.BooleanField(default=False)
 
     @extend_schema(
-        request=Input,
+        request=QuestionImportInput,
         responses=OpenApiTypes.OBJECT,
         description="Import questions. If any is invalid, nothing is imported (422 listing each) unless partial.",
     )
     def post(self, request: Request, key: str) -> Response:
-        data = validated(self.Input, request.data)
+        data = validated(self.QuestionImportInput, request.data)
         report = questions_import(
             course=course_get(key=key),
             subtopic=data["subtopic"],
@@ -215,7 +218,7 @@ class SettingsInput(serializers.Serializer):
 class AssessmentListApi(APIView):
     permission_classes = [AnyPerson]
 
-    class Input(SettingsInput):
+    class ExamInput(SettingsInput):
         course = serializers.CharField(max_length=255)
         title = serializers.CharField(max_length=500)
         subtopics = serializers.ListField(
@@ -229,6 +232,7 @@ class AssessmentListApi(APIView):
             OpenApiParameter("subtopic", OpenApiTypes.STR),
         ],
         responses=OpenApiTypes.OBJECT,
+        operation_id="v1_assessments_list",
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -240,11 +244,13 @@ class AssessmentListApi(APIView):
         )
         return Response({"results": [selectors.assessment_data(a) for a in rows[:1000]]})
 
-    @extend_schema(request=Input, responses={201: OpenApiTypes.OBJECT}, description="Create an exam (staff).")
+    @extend_schema(
+        request=ExamInput, responses={201: OpenApiTypes.OBJECT}, description="Create an exam (staff)."
+    )
     def post(self, request: Request) -> Response:
         if caller_role(request) not in (Role.INSTRUCTOR, Role.ADMIN):
             raise PermissionDenied("only instructors and admins create exams")
-        data = validated(self.Input, request.data)
+        data = validated(self.ExamInput, request.data)
         course = course_get(key=data.pop("course"))
         exam = exam_create(
             course=course,
@@ -277,13 +283,15 @@ class AssessmentDetailApi(APIView):
 class ExtraTimeApi(APIView):
     permission_classes = [Staff]
 
-    class Input(serializers.Serializer):
+    class ExtraTimeInput(serializers.Serializer):
         learner = serializers.CharField(max_length=150)
         seconds = serializers.IntegerField(min_value=0, max_value=7 * 86400)
 
-    @extend_schema(request=Input, responses=OpenApiTypes.OBJECT, description="Grant a learner extra time.")
+    @extend_schema(
+        request=ExtraTimeInput, responses=OpenApiTypes.OBJECT, description="Grant a learner extra time."
+    )
     def post(self, request: Request, assessment_id: int) -> Response:
-        data = validated(self.Input, request.data)
+        data = validated(self.ExtraTimeInput, request.data)
         grant = extra_time_grant(assessment_id=assessment_id, actor=_actor(request), **data)
         return Response({"assessment": assessment_id, "learner": data["learner"], "seconds": grant.seconds})
 
@@ -328,6 +336,7 @@ class AttemptListApi(APIView):
         ],
         responses=OpenApiTypes.OBJECT,
         description="Your attempts (staff: anyone's, filtered by learner).",
+        operation_id="v1_attempts_list",
     )
     def get(self, request: Request) -> Response:
         person = _person(request)
@@ -354,13 +363,13 @@ class AttemptDetailApi(APIView):
 class AnswerApi(APIView):
     permission_classes = [AnyPerson]
 
-    class Input(serializers.Serializer):
+    class AnswerInput(serializers.Serializer):
         client_id = serializers.CharField(max_length=100)
         question = serializers.CharField(max_length=100)
         answer = serializers.JSONField(allow_null=True)
 
     @extend_schema(
-        request=Input,
+        request=AnswerInput,
         responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
         description=(
             "Answer one question. Send a new client_id with each answer; sending the same one again "
@@ -369,7 +378,7 @@ class AnswerApi(APIView):
     )
     def post(self, request: Request, attempt_id: str) -> Response:
         person = _signed_in(request)
-        data = validated(self.Input, request.data)
+        data = validated(self.AnswerInput, request.data)
         outcome = attempt_answer(attempt_id=attempt_id, person=person, **data)
         return Response(
             outcome.result, status=status.HTTP_200_OK if outcome.repeated else status.HTTP_201_CREATED

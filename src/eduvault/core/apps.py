@@ -5,3 +5,6 @@ class CoreConfig(AppConfig):
     name = "eduvault.core"
     label = "core"
     verbose_name = "Edu Vault core"
+
+    def ready(self) -> None:
+        from eduvault.core import schema  # noqa: F401 - registers the OpenAPI authentication scheme

@@ -268,6 +268,7 @@ class SubscriptionDetailApi(APIView):
     def get(self, request: Request, subscription_id: int) -> Response:
         return Response(SubscriptionSerializer(subscription_get(name_or_id=subscription_id)).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, subscription_id: int) -> Response:
         subscription_delete(subscription=subscription_get(name_or_id=subscription_id))
         return Response(status=204)

@@ -111,7 +111,11 @@ class EventReplayApi(APIView):
 
     permission_classes = [IsAdminToken]
 
-    @extend_schema(request=ReplaySerializer, responses=EventSerializer(many=True))
+    @extend_schema(
+        request=ReplaySerializer,
+        responses=EventSerializer(many=True),
+        operation_id="v1_events_replay_matching",
+    )
     def post(self, request: Request) -> Response:
         body = ReplaySerializer(data=request.data)
         body.is_valid(raise_exception=True)
