@@ -242,7 +242,7 @@ class AssessmentListApi(APIView):
             kind=params.get("kind"),
             subtopic=params.get("subtopic"),
         )
-        return Response({"results": [selectors.assessment_data(a) for a in rows[:1000]]})
+        return Response({"results": selectors.assessments_data(rows[:1000])})
 
     @extend_schema(
         request=ExamInput, responses={201: OpenApiTypes.OBJECT}, description="Create an exam (staff)."

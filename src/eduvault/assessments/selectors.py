@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -90,7 +91,32 @@ def assessment_get(*, assessment_id: int) -> Assessment:
     return assessment
 
 
-def assessment_data(assessment: Assessment) -> dict[str, Any]:
+def _question_counts(assessments: list[Assessment]) -> dict[tuple[int, str], int]:
+    """Current questions per (course, subtopic), for these assessments, in one query."""
+    rows = (
+        Question.objects.filter(
+            course_id__in={a.course_id for a in assessments},
+            subtopic__in={s for a in assessments for s in a.subtopics},
+            current=True,
+            archived_at__isnull=True,
+        )
+        .values_list("course_id", "subtopic")
+        .annotate(n=Count("id"))
+    )
+    return {(course_id, subtopic): n for course_id, subtopic, n in rows}
+
+
+def assessments_data(assessments: Iterable[Assessment]) -> list[dict[str, Any]]:
+    assessments = list(assessments)
+    counts = _question_counts(assessments)
+    return [assessment_data(a, counts=counts) for a in assessments]
+
+
+def assessment_data(
+    assessment: Assessment, *, counts: dict[tuple[int, str], int] | None = None
+) -> dict[str, Any]:
+    if counts is None:
+        counts = _question_counts([assessment])
     return {
         "id": assessment.pk,
         "course": assessment.course.key,
@@ -111,12 +137,7 @@ def assessment_data(assessment: Assessment) -> dict[str, Any]:
             "due_at": _iso(assessment.due_at),
             "mastery_rule": mastery_rule_for(assessment.mastery_rule).to_spec(),
         },
-        "question_count": Question.objects.filter(
-            course_id=assessment.course_id,
-            subtopic__in=assessment.subtopics,
-            current=True,
-            archived_at__isnull=True,
-        ).count(),
+        "question_count": sum(counts.get((assessment.course_id, s), 0) for s in assessment.subtopics),
         "created_at": _iso(assessment.created_at),
         "archived_at": _iso(assessment.archived_at),
     }

@@ -100,8 +100,7 @@ class Command(EduVaultCommand):
             for column in ("id", "course", "kind", "title", "status", "questions", "time limit", "due"):
                 table.add_column(column)
             rows = selectors.assessments_list(person=None, course=options["course"], kind=options["kind"])
-            for a in rows:
-                data = selectors.assessment_data(a)
+            for a, data in zip(rows, selectors.assessments_data(rows)):
                 limit = data["settings"]["time_limit_seconds"]
                 table.add_row(
                     str(a.pk),

@@ -82,7 +82,11 @@ class Command(EduVaultCommand):
                 "kept and any of them can be restored.",
                 markup=False,
             )
-            self._next_steps(stored, no_serve, host, port)
+            out.print(Rule("Practice on the synced course"))
+            from eduvault.assessments.demo import practice_walkthrough
+
+            learner = practice_walkthrough(console=out, course=stored)
+            self._next_steps(stored, no_serve, host, port, learner)
         if not no_serve:
             from eduvault.core.management.commands.serve import serve
 
@@ -104,7 +108,9 @@ class Command(EduVaultCommand):
         self.console.print(run_line(run))
         return run
 
-    def _next_steps(self, course: Course, no_serve: bool, host: str, port: int) -> None:
+    def _next_steps(
+        self, course: Course, no_serve: bool, host: str, port: int, learner: tuple[str, str]
+    ) -> None:
         key = course.key
         steps = Table.grid(padding=(0, 2))
         steps.add_column(style="bold")
@@ -113,6 +119,11 @@ class Command(EduVaultCommand):
         steps.add_row("a past version", f"eduvault show {key} --version 1")
         steps.add_row("history", f"eduvault history {key}")
         steps.add_row("roll back", f"eduvault rollback {key} --to-version {course.version - 1}")
+        steps.add_row("assessments", f"eduvault assessment list --course {key}")
+        steps.add_row(
+            "knowledge tracing",
+            "eduvault mastery trace --prior 0.2 --learn 0.15 --guess 0.2 --slip 0.1 --answers 1,0,1,1",
+        )
         if not no_serve:
             _, token = token_create(name=f"demo-admin-{secrets.token_hex(3)}", role="admin")
             base = f"http://{host}:{port}"
@@ -122,6 +133,15 @@ class Command(EduVaultCommand):
                 "tree", f'curl -H "Authorization: Bearer {token}" "{base}/api/v1/courses/{key}/tree/"'
             )
             steps.add_row("OpenAPI", f'curl -H "Authorization: Bearer {token}" {base}/api/schema/')
+            username, password = learner
+            steps.add_row(
+                "sign in",
+                f"curl -X POST {base}/api/v1/auth/token -H 'Content-Type: application/json' "
+                f"""-d '{{"username": "{username}", "password": "{password}"}}'""",
+            )
+            steps.add_row(
+                "practise", f'curl -H "Authorization: Bearer <access_token>" "{base}/api/v1/assessments/"'
+            )
         self.console.print(Panel(steps, title="Try next", border_style="green"))
         if not no_serve:
             self.console.print(f"Serving the API on http://{host}:{port} (Ctrl-C to stop)…", markup=False)
