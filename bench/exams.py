@@ -1,27 +1,32 @@
 """Benchmark: 2,000 learners sitting one exam at once, answering through the ASGI server.
 
-One `eduvault serve` (uvicorn, PostgreSQL) and, in this process, one asyncio client
-(httpx, HTTP/1.1 keep-alive, at most 200 connections shared by every session):
+One `eduvault serve --workers 2` (uvicorn, PostgreSQL, ``EDUVAULT_DB_POOL_MAX`` 20 each) and, in this
+process, one asyncio client: httpx, HTTP/1.1 keep-alive, 200 connections in all shared by
+every session (spread over 8 httpx clients: httpcore's pool does work quadratic in its size).
 
 1. Setup, in-process: a course of four subtopics with ten questions each (single choice,
-   multiple response, numeric, text input, ordering), an exam drawing 20 of them per
-   attempt (feedback on submit), and 2,000 learners with a JWT each.
+   multiple response, numeric, text input, ordering; 1 or 2 points), an exam drawing 20 of
+   them per attempt (feedback on submit), and 2,000 learners with a JWT each.
 2. Start: every learner starts an attempt (``POST /api/v1/assessments/<id>/attempts``,
    50 at a time); each attempt stays open for the whole run.
-3. Answers: an open-loop generator sends one answer every 1/rate seconds, for ``--seconds``
-   (``POST /api/v1/attempts/<id>/answers``): sends are scheduled at fixed times, so a slow
-   server shows up as latency, never as a lower offered rate; how late the generator itself
-   was is reported too. Sessions take turns (round robin over the idle ones); each answers
-   its next question (sometimes one it answered before), right or wrong at random. About
-   2% of answers are sent twice with the same client_id (at once, or right after), the way
-   a client on a poor connection retries; a timeout or a 5xx is retried with the same
-   client_id.
-4. Baseline, same run, same server, same tokens, same rate: ``GET /api/v1/me`` (an
-   authenticated view doing no database work), for ``--baseline-seconds``.
-5. Submit: every attempt is submitted; each score must be what the answers sent give.
-6. Check, in the database: one ``Answer`` row per client_id the server acknowledged (201 or
-   200), none lost, none doubled (a resend got 200 and added nothing; the tries of the
-   responses add up to the rows), and no 5xx. PASS or FAIL, and the exit status says which.
+3. Answers (``POST /api/v1/attempts/<id>/answers``), open loop: one every 1/rate seconds
+   for ``--seconds``, sent at fixed times whatever the responses do, so a slow server shows
+   up as latency (queueing included), never as a lower offered rate; how late the generator
+   itself fired is reported, with the CPU of client, server and PostgreSQL. Sessions take
+   turns (round robin over those with no answer in flight); each answers its next question
+   (20% of the time one it answered before), right (60%) or wrong. 2% of answers are sent
+   twice with the same client_id (at once, or right after the first response), as a client
+   on a poor connection retries; a timeout, connection error or 5xx is retried with the
+   same client_id.
+4. Baseline, same run, server, tokens and rate: ``GET /api/v1/me`` (an authenticated view
+   doing no database work) for ``--baseline-seconds``; latencies and throughput side by side.
+5. Submit: every attempt is submitted.
+6. Checks, in the database: one ``Answer`` row per client_id acknowledged (201 or 200),
+   none lost, none stored twice, none acknowledged 201 twice (a duplicate gets 200 and adds
+   nothing), the tries of the responses adding up to the rows, each stored answer and grade
+   the one sent; each attempt's score the points of the questions whose answer that counts
+   (the last stored) was sent right, and, for sessions that never had two answers in
+   flight, the last stored being the last sent; no 5xx. PASS or FAIL (and the exit status).
 
     cd bench && ../.venv/bin/python exams.py [--sessions 2000] [--rate 200] [--seconds 180]
     cd bench && ../.venv/bin/python exams.py --quick     # 200 sessions, 20 s: a smoke run
@@ -301,13 +306,13 @@ class Client:
         return response
 
 
-async def open_loop(stats: Stats, phase: str, rate: float, seconds: float, fire, server_cpu) -> None:
+async def open_loop(stats: Stats, phase: str, rate: float, seconds: float, fire, cpu_of) -> None:
     """Call ``fire(i, sent_at)`` at fixed times, ``rate`` a second for ``seconds``, whatever
     the responses do; then wait for every call to finish."""
     loop = asyncio.get_running_loop()
     total = round(rate * seconds)
     tasks: set[asyncio.Task] = set()
-    cpu0, server0 = time.process_time(), server_cpu()
+    cpu0, others0 = time.process_time(), cpu_of()
     start = loop.time() + 0.05
     for i in range(total):
         due = start + i / rate
@@ -324,11 +329,12 @@ async def open_loop(stats: Stats, phase: str, rate: float, seconds: float, fire,
         await asyncio.gather(*list(tasks))
     stats.spans[phase] = loop.time() - start
     stats.cpu[phase] = time.process_time() - cpu0
-    stats.cpu[f"server {phase}"] = server_cpu() - server0
+    for name, seconds_used in cpu_of().items():
+        stats.cpu[f"{name} {phase}"] = seconds_used - others0.get(name, 0.0)
 
 
 async def drive(
-    args: argparse.Namespace, base: str, exam_id: int, tokens: list[str], key: dict[str, Key], server_cpu
+    args: argparse.Namespace, base: str, exam_id: int, tokens: list[str], key: dict[str, Key], cpu_of
 ) -> tuple[Stats, dict[str, Sent], list[Session]]:
     rng = random.Random(args.seed)
     stats = Stats()
@@ -436,7 +442,7 @@ async def drive(
         with console.status(
             f"answers: {args.rate:g}/s for {args.seconds:g} s over {len(active):,} sessions…"
         ):
-            await open_loop(stats, "answers", args.rate, args.seconds, answer, server_cpu)
+            await open_loop(stats, "answers", args.rate, args.seconds, answer, cpu_of)
 
         # 3. Baseline: the same rate, the same tokens, a view that does no database work.
         async def me(i: int, at: float) -> None:
@@ -448,7 +454,7 @@ async def drive(
                 stats.problem(f"me: {response.status_code} {response.text[:200]}")
 
         with console.status(f"baseline: GET /api/v1/me, {args.rate:g}/s for {args.baseline_seconds:g} s…"):
-            await open_loop(stats, "baseline", args.rate, args.baseline_seconds, me, server_cpu)
+            await open_loop(stats, "baseline", args.rate, args.baseline_seconds, me, cpu_of)
 
         # 4. Every attempt submitted.
         async def submit(session: Session) -> None:
@@ -644,17 +650,29 @@ def report(args: argparse.Namespace, stats: Stats, sent: dict[str, Sent], checks
     )
 
     if answers and me:
+        offered = {p: len(stats.lags[p]) / stats.windows[p] for p in ("answers", "baseline")}
+        achieved = {
+            "answers": len(answers) / stats.spans["answers"],
+            "baseline": len(me) / stats.spans["baseline"],
+        }
         table = Table(
             title="Answers against the baseline (same run, server, tokens, rate)", header_style="bold"
         )
         for column in ("", "answers", "GET /me", "ratio"):
             table.add_column(column, justify="right")
-        table.add_row("offered /s", *_rates(stats, "answers", "baseline", stats.lags, stats.windows))
-        table.add_row("achieved /s", *_rates(stats, "answers", "baseline", stats.latencies, stats.spans))
+        for name, rates in (("offered /s", offered), ("achieved /s", achieved)):
+            a, b = rates["answers"], rates["baseline"]
+            table.add_row(name, f"{a:,.1f}", f"{b:,.1f}", f"{a / b:.2f}")
         for q in (50, 95, 99):
             a, b = percentile(answers, q), percentile(me, q)
             table.add_row(f"p{q} ms", ms(a), ms(b), f"{a / b:.2f}")
         console.print(table)
+        for phase, what in (("answers", "answers"), ("baseline", "GET /me")):
+            if achieved[phase] < 0.95 * offered[phase]:
+                console.print(
+                    f"  [yellow]the server did not keep up with {what}[/]: {achieved[phase]:,.1f}/s of "
+                    f"{offered[phase]:,.1f}/s offered; a queue built up, and latencies include it"
+                )
 
     if stats.timeline:
         step = max(10.0, args.seconds / 6)
@@ -668,8 +686,8 @@ def report(args: argparse.Namespace, stats: Stats, sent: dict[str, Sent], checks
             table.add_row(f"{b * step:.0f}–{(b + 1) * step:.0f}", f"{len(values):,}", *spread(values))
         console.print(table)
 
-    table = Table(title="The client keeping up", header_style="bold")
-    for column in ("phase", "lag p50", "lag p99", "lag max", "queued p99", "client CPU", "server CPU"):
+    table = Table(title="The client keeping up (ms), and CPU (% of one core)", header_style="bold")
+    for column in ("phase", "lag p50", "lag p99", "lag max", "queued p99", "client", "server", "postgres"):
         table.add_column(column, justify="left" if column == "phase" else "right")
     for phase, kind in (("answers", "answer"), ("baseline", "GET /api/v1/me")):
         if not stats.lags.get(phase):
@@ -681,11 +699,14 @@ def report(args: argparse.Namespace, stats: Stats, sent: dict[str, Sent], checks
             ms(percentile(stats.queued[kind], 99)),
             f"{100 * stats.cpu[phase] / span:.0f}%",
             f"{100 * stats.cpu[f'server {phase}'] / span:.0f}%",
+            f"{100 * stats.cpu[f'postgres {phase}'] / span:.0f}%"
+            if f"postgres {phase}" in stats.cpu
+            else "–",
         )
     console.print(table)
     console.print(
-        "  lag: ms the generator fired after the scheduled time; queued: ms a request waited for a "
-        "free client connection (part of its latency); CPU: of one core, over the phase"
+        "  lag: how late the generator fired after the scheduled time; queued: how long a request "
+        "waited for a free client connection (part of its latency); CPU over the phase"
     )
 
     table = Table(title="Responses by status, and transport errors", header_style="bold")
@@ -722,26 +743,22 @@ def report(args: argparse.Namespace, stats: Stats, sent: dict[str, Sent], checks
     return passed
 
 
-def _rates(stats: Stats, a: str, b: str, counts: dict, spans: dict) -> list[str]:
-    kinds = {"answers": stats.latencies["answer"], "baseline": stats.latencies["GET /api/v1/me"]}
-    if counts is stats.lags:
-        ra, rb = len(stats.lags[a]) / spans[a], len(stats.lags[b]) / spans[b]
-    else:
-        ra, rb = len(kinds[a]) / spans[a], len(kinds[b]) / spans[b]
-    return [f"{ra:,.1f}", f"{rb:,.1f}", f"{ra / rb:.2f}"]
-
-
-def group_cpu(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by the processes of process group ``pgid``."""
-    total = 0.0
+def cpu_used(server_pgid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the server's processes, and by local
+    PostgreSQL processes (none if the database is on another machine)."""
+    used: dict[str, float] = collections.defaultdict(float)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:
             continue
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+        if int(fields[2]) == server_pgid:
+            used["server"] += ticks
+        elif name == "postgres":
+            used["postgres"] += ticks
+    return {name: ticks / os.sysconf("SC_CLK_TCK") for name, ticks in used.items()}
 
 
 def main() -> None:
@@ -752,7 +769,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200, help="answers (then baseline calls) a second")
     parser.add_argument("--seconds", type=float, default=180, help="how long answers are sent")
     parser.add_argument("--baseline-seconds", type=float, default=30)
-    parser.add_argument("--quick", action="store_true", help="200 sessions, 20 s (baseline 10 s)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 200 sessions, 20 s (baseline 10 s)"
+    )
     parser.add_argument("--connections", type=int, default=200, help="the client's connections")
     parser.add_argument("--pools", type=int, default=8, help="httpx clients the connections are spread over")
     parser.add_argument("--start-concurrency", type=int, default=50, help="starts (and submits) at once")
@@ -761,13 +780,14 @@ def main() -> None:
     parser.add_argument("--right", type=float, default=0.6, help="share of right answers")
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a request is retried")
     parser.add_argument("--retries", type=int, default=5)
-    parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes (one per core)")
     parser.add_argument("--pool", type=int, default=20, help="the server's EDUVAULT_DB_POOL_MAX")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
-    if args.quick:
-        args.sessions, args.seconds, args.baseline_seconds = 200, 20, 10
+    if args.quick:  # smaller defaults; options given explicitly still win
+        parser.set_defaults(sessions=200, seconds=20, baseline_seconds=10)
+        args = parser.parse_args()
     if not reachable(args.postgres):
         raise SystemExit("this benchmark needs PostgreSQL")
     database = scratch_database(args.postgres, "eduvault_bench_exams")
@@ -801,7 +821,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/api/v1/me")
         stats, sent, sessions = asyncio.run(
-            drive(args, base, exam_id, tokens, key, lambda: group_cpu(server.proc.pid))
+            drive(args, base, exam_id, tokens, key, lambda: cpu_used(server.proc.pid))
         )
     finally:
         server.stop()

@@ -46,12 +46,13 @@ def test_an_answer_costs_the_same_whatever_the_bank(synced, learner, size):
             attempt_id=attempt.pk, person=learner.person, client_id="p", question="q1", answer="b"
         )
     )
-    # Practice: the duplicate check, the expiry check, the attempt locked, its question, the
-    # mastery update (parameters, the row locked, saved), the response and the answer written.
-    assert len(practice) == 10, "\n".join(practice)
+    # Practice: the attempt locked (its deadline checked on it), the duplicate check, its
+    # question, the mastery update (parameters, the row locked, saved), the response and the
+    # answer written.
+    assert len(practice) == 8, "\n".join(practice)
     # On submit: no mastery yet (it is judged when the exam is submitted).
-    assert len(on_submit) == 7, "\n".join(on_submit)
-    # A retry: the stored answer, and the attempt's owner checked.
+    assert len(on_submit) == 5, "\n".join(on_submit)
+    # A retry: the attempt locked (its owner checked) and the stored answer.
     assert len(repeated) == 2, "\n".join(repeated)
 
 

@@ -423,20 +423,20 @@ def attempt_pk(attempt_id: Any) -> uuid.UUID:
         raise AttemptNotFound(f"no attempt {str(attempt_id)[:100]!r}") from None
 
 
-def _load_attempt(attempt_id: Any, *, lock: bool) -> Attempt:
-    attempts = Attempt.objects.select_related("assessment", "assessment__course")
+def _load_attempt(attempt_id: Any, *, lock: bool, course: bool) -> Attempt:
+    attempts = Attempt.objects.select_related("assessment", *(["assessment__course"] if course else []))
     if lock:
         attempts = attempts.select_for_update(of=("self",))
-    attempt = attempts.filter(pk=attempt_pk(attempt_id)).first()
+    attempt = next(iter(attempts.filter(pk=attempt_pk(attempt_id)).order_by()[:1]), None)
     if attempt is None:
         raise AttemptNotFound(f"no attempt {attempt_id}")
     return attempt
 
 
-def attempt_access(*, attempt_id: Any, person: Person, lock: bool = False) -> Attempt:
+def attempt_access(*, attempt_id: Any, person: Person, lock: bool = False, course: bool = True) -> Attempt:
     """The attempt, if this person may see it: their own, or any for staff (a learner is told
-    another's attempt does not exist)."""
-    attempt = _load_attempt(attempt_id, lock=lock)
+    another's attempt does not exist). ``course=False`` leaves the course unloaded."""
+    attempt = _load_attempt(attempt_id, lock=lock, course=course)
     if attempt.learner_id != person.id and person.role == Role.LEARNER:
         raise AttemptNotFound(f"no attempt {attempt_id}")
     return attempt
@@ -554,7 +554,8 @@ class AnswerOutcome:
 
 
 def _stored_outcome(answer: Answer, *, question: str, given: Any) -> AnswerOutcome:
-    if answer.question.key != question or answer.answer != given:
+    # The stored result names its question: no join needed to tell a retry from a misuse.
+    if answer.result.get("question") != question or answer.answer != given:
         raise Conflict(
             f"client_id {answer.client_id!r} was already used for another answer in this attempt; "
             "use a new client_id for each answer"
@@ -566,54 +567,41 @@ def attempt_answer(
     *, attempt_id: Any, person: Person, client_id: str, question: str, answer: Any
 ) -> AnswerOutcome:
     """Record (and grade) one answer. Idempotent by ``client_id``: the same answer sent
-    again returns the first result and counts once."""
+    again returns the first result and counts once. One transaction of five statements:
+    lock the attempt (answers to one attempt are serialized, so a duplicate waits and finds
+    the first), look for the client id, read the question's response, update it, insert the
+    answer; an attempt found past its deadline is closed at the deadline instead (lazy
+    expiry) and the answer refused."""
     if not isinstance(client_id, str) or not (1 <= len(client_id) <= 100):
         raise InvalidInput("client_id: give a string of 1 to 100 characters, unique per answer")
     attempt_id = attempt_pk(attempt_id)
-    previous = (
-        Answer.objects.select_related("question").filter(attempt_id=attempt_id, client_id=client_id).first()
-    )
-    if previous is not None:
-        attempt_access(attempt_id=attempt_id, person=person)
-        return _stored_outcome(previous, question=question, given=answer)
-    _expire_if_overdue(attempt_id)
-    try:
-        with transaction.atomic():
+    with transaction.atomic():
+        attempt = attempt_access(attempt_id=attempt_id, person=person, lock=True, course=False)
+        previous = Answer.objects.filter(attempt_id=attempt_id, client_id=client_id).order_by()[:1]
+        for stored in previous:
+            return _stored_outcome(stored, question=question, given=answer)
+        if attempt.learner_id != person.id:
+            raise PermissionDenied("only the learner who started an attempt answers in it")
+        now = timezone.now()
+        overdue = attempt.deadline is not None and now > attempt.deadline
+        if attempt.status == Attempt.Status.IN_PROGRESS and not overdue:
             return _answer_locked(
-                attempt_id=attempt_id, person=person, client_id=client_id, question=question, answer=answer
+                attempt=attempt, now=now, client_id=client_id, question=question, answer=answer
             )
-    except IntegrityError:
-        # Belt and braces: the attempt lock already serializes answers to one attempt.
-        previous = (
-            Answer.objects.select_related("question")
-            .filter(attempt_id=attempt_id, client_id=client_id)
-            .first()
-        )
-        if previous is None:
-            raise
-        return _stored_outcome(previous, question=question, given=answer)
+        if attempt.status == Attempt.Status.IN_PROGRESS:
+            _close(attempt, at=attempt.deadline, closed_by=Attempt.ClosedBy.DEADLINE)
+    if overdue:
+        raise TimeUp("the time for this attempt is up; it takes no more answers")
+    raise AttemptClosed(
+        f"this attempt was submitted at {attempt.submitted_at.isoformat()}; it takes no more answers"
+    )
 
 
 def _answer_locked(
-    *, attempt_id: Any, person: Person, client_id: str, question: str, answer: Any
+    *, attempt: Attempt, now: datetime, client_id: str, question: str, answer: Any
 ) -> AnswerOutcome:
-    attempt = attempt_access(attempt_id=attempt_id, person=person, lock=True)
-    # A duplicate that waited for the lock finds the first one's answer here.
-    previous = Answer.objects.select_related("question").filter(attempt=attempt, client_id=client_id).first()
-    if previous is not None:
-        return _stored_outcome(previous, question=question, given=answer)
-    if attempt.learner_id != person.id:
-        raise PermissionDenied("only the learner who started an attempt answers in it")
-    if attempt.status != Attempt.Status.IN_PROGRESS:
-        raise AttemptClosed(
-            f"this attempt was submitted at {attempt.submitted_at.isoformat()}; it takes no more answers"
-        )
-    now = timezone.now()
-    if attempt.deadline is not None and now > attempt.deadline:
-        raise TimeUp("the time for this attempt is up; it takes no more answers")
-    response = (
-        Response.objects.select_related("question").filter(attempt=attempt, question__key=question).first()
-    )
+    responses = Response.objects.select_related("question").filter(attempt=attempt, question__key=question)
+    response = next(iter(responses.order_by()[:1]), None)
     if response is None:
         raise InvalidInput(f"question: this attempt has no question {question!r}")
     assessment = attempt.assessment
@@ -642,7 +630,7 @@ def _answer_locked(
         if try_number == 1:
             _mastery_observe(
                 learner_id=attempt.learner_id,
-                course=assessment.course,
+                course_id=assessment.course_id,
                 outcomes={response.question.subtopic: [tried.correct]},
                 assessment=assessment,
             )
@@ -707,7 +695,10 @@ def _close(attempt: Attempt, *, at: datetime, closed_by: str) -> None:
             if response.tries:
                 outcomes[response.question.subtopic].append(response.correct)
         _mastery_observe(
-            learner_id=attempt.learner_id, course=assessment.course, outcomes=outcomes, assessment=assessment
+            learner_id=attempt.learner_id,
+            course_id=assessment.course_id,
+            outcomes=outcomes,
+            assessment=assessment,
         )
     learner = (
         get_user_model().objects.filter(pk=attempt.learner_id).values_list("username", flat=True).first()
@@ -814,7 +805,7 @@ def mastery_rule_for(spec: dict[str, Any] | None) -> Any:
 
 
 def _mastery_observe(
-    *, learner_id: int, course: Course, outcomes: dict[str, list[bool]], assessment: Assessment
+    *, learner_id: int, course_id: int, outcomes: dict[str, list[bool]], assessment: Assessment
 ) -> None:
     """Update the learner's knowledge of each subtopic with graded answers, in order; a
     subtopic newly mastered is announced in the feed."""
@@ -822,10 +813,10 @@ def _mastery_observe(
         answers = outcomes[subtopic]
         if not answers:
             continue
-        params = skill_parameters(course_id=course.pk, subtopic=subtopic)
+        params = skill_parameters(course_id=course_id, subtopic=subtopic)
         rule = mastery_rule_for(_rule_spec(assessment, subtopic))
         row, _ = Mastery.objects.select_for_update().get_or_create(
-            learner_id=learner_id, course=course, subtopic=subtopic, defaults={"p_known": params.prior}
+            learner_id=learner_id, course_id=course_id, subtopic=subtopic, defaults={"p_known": params.prior}
         )
         p = row.p_known
         for correct in answers:
@@ -841,7 +832,7 @@ def _mastery_observe(
             row.mastered = True
             row.mastered_at = timezone.now()
             feed_publish(
-                course_id=course.pk,
+                course_id=course_id,
                 kind="mastery",
                 op="update",
                 external_id=f"{learner_id}:{subtopic}",
