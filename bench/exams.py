@@ -780,7 +780,9 @@ def main() -> None:
     parser.add_argument("--right", type=float, default=0.6, help="share of right answers")
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a request is retried")
     parser.add_argument("--retries", type=int, default=5)
-    parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes (one per core)")
+    parser.add_argument(
+        "--server-workers", type=int, default=2, help="uvicorn worker processes (one per core)"
+    )
     parser.add_argument("--pool", type=int, default=20, help="the server's EDUVAULT_DB_POOL_MAX")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)

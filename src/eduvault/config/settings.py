@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "eduvault.inbox",
     "eduvault.feed",
     "eduvault.assessments",
+    "eduvault.monitoring",
+    "eduvault.console",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +219,9 @@ EDUVAULT_SWEEP_SECONDS = float(os.environ.get("EDUVAULT_SWEEP_SECONDS", "5"))
 EDUVAULT_REDISPATCH_SECONDS = float(os.environ.get("EDUVAULT_REDISPATCH_SECONDS", "30"))
 #: How often every source's courses are reconciled (0: never).
 EDUVAULT_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECONCILE_SECONDS", "3600"))
+
+#: A source whose oldest waiting event has waited longer than this shows as lagging.
+EDUVAULT_LAG_WARN_SECONDS = float(os.environ.get("EDUVAULT_LAG_WARN_SECONDS", "300"))
 
 # -- propagation -----------------------------------------------------------------------------
 #: How stream servers learn that the feed moved: "" (PostgreSQL LISTEN/NOTIFY when the

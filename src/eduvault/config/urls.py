@@ -15,6 +15,7 @@ from eduvault.feed.apis import (
     stream,
 )
 from eduvault.inbox.apis import EventDetailApi, EventListApi, EventReplayApi, EventReplayOneApi, webhook
+from eduvault.monitoring import views as monitoring
 from eduvault.sync.apis import CourseRunsApi, RunChangesApi, RunDetailApi
 
 api_v1 = [
@@ -91,6 +92,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("healthz", monitoring.healthz, name="healthz"),
+    path("readyz", monitoring.readyz, name="readyz"),
+    path("metrics", monitoring.metrics, name="metrics"),
+    path("console/", include("eduvault.console.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),

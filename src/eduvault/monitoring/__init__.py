@@ -1,0 +1,1 @@
+"""Metrics (Prometheus), health and readiness: what a machine watching Edu Vault needs."""
