@@ -87,7 +87,9 @@ def test_operator_sees_a_failing_source_replays_its_dead_letter_and_rolls_back(
     course_sync(course_key=course.course_key, source=source)
     url = stack.serve()
 
-    # The platform goes down; an event arrives; it fails twice and becomes a dead letter.
+    # The author renames a subtopic; the platform goes down; the event announcing the change
+    # fails twice and becomes a dead letter.
+    course.rename(course.usage_key("sequential", "circles"), "Circle geometry")
     simulator.set_down(True)
     now = timezone.now()
     event = InboundEvent.objects.create(
@@ -121,7 +123,8 @@ def test_operator_sees_a_failing_source_replays_its_dead_letter_and_rolls_back(
     page.click("#replay")
     page.wait_for_selector("#status:text('done')", timeout=30_000)  # the page refreshes itself
     page.click("#run-link")
-    assert page.locator("#outcome").inner_text() in ("applied", "unchanged")
+    assert page.locator("#outcome").inner_text() == "applied"
+    assert "Circle geometry" in page.locator("table.changes").inner_text()
     page.screenshot(path=str(OUTPUT / "run.png"), full_page=True)
     page.goto(f"{url}/console/")
     assert page.locator("#sources tr[data-source=lms] .state").inner_text() == "healthy"
@@ -137,5 +140,5 @@ def test_operator_sees_a_failing_source_replays_its_dead_letter_and_rolls_back(
     assert page.locator("#outcome").inner_text() == "applied"
     page.click(f"text={course.course_key}")
     tree = page.locator("#tree").inner_text()
-    assert "Quadratics" in tree and "Quadratic equations" not in tree
+    assert "Quadratics" in tree and "Quadratic equations" not in tree and "Circle geometry" not in tree
     page.screenshot(path=str(OUTPUT / "course-rolled-back.png"), full_page=True)

@@ -210,3 +210,78 @@ def test_source_states(source, simulator, course):
     course_sync(course_key=COURSE_KEY, source=source)
     states = {h.source.name: h.state for h in source_health_list()}
     assert states["lms"] == "healthy"
+
+
+def test_a_disabled_subscription_shows_why_and_is_re_enabled():
+    from django.utils import timezone
+
+    from eduvault.feed.models import DeliveryAttempt, Subscription
+
+    hook = Subscription.objects.create(
+        name="school-portal",
+        url="https://portal.example.org/hooks",
+        secret="whsec_x",
+        enabled=False,
+        disabled_reason=f"failing since yesterday: 503 {SCRIPT}",
+        disabled_at=timezone.now(),
+    )
+    for ok in (True, True, False):
+        DeliveryAttempt.objects.create(subscription=hook, delivery_id="d", cursor=1, attempt=1, ok=ok)
+    client = staff_client()
+    page = client.get("/console/subscriptions/").content.decode()
+    assert "failing since yesterday: 503 &lt;script&gt;" in page
+    assert re.search(r'<td class="num">2</td>\s*<td class="num"><span class="state-failing">1</span>', page)
+    response = client.post(f"/console/subscriptions/{hook.pk}/enable")
+    assert response.status_code == 302
+    hook.refresh_from_db()
+    assert hook.enabled and hook.disabled_reason == ""
+    assert "delivering" in client.get("/console/subscriptions/").content.decode()
+
+
+def test_replay_every_dead_letter_that_matches(source):
+    from django.utils import timezone
+
+    now = timezone.now()
+    for i, status in enumerate(["dead", "dead", "failed", "done"]):
+        InboundEvent.objects.create(
+            source=source,
+            event_id=f"e{i}",
+            type="org.openedx.content_authoring.course.published.v1",
+            priority="high",
+            course_key=COURSE_KEY,
+            payload={},
+            received_at=now,
+            next_attempt_at=now,
+            status=status,
+            attempts=3,
+        )
+    client = staff_client()
+    response = client.post("/console/events/replay", {"status": "dead", "source": "lms"})
+    assert response.status_code == 302 and "replayed=2" in response["Location"]
+    assert sorted(InboundEvent.objects.values_list("status", flat=True)) == [
+        "done",
+        "failed",
+        "pending",
+        "pending",
+    ]
+    assert b"2 events put back in the queue" in client.get(response["Location"]).content
+    assert client.post("/console/events/replay", {"status": "done"}).status_code == 400
+
+
+def test_sign_in_attempts_are_throttled(monkeypatch):
+    from django.core.cache import cache
+
+    from eduvault.console.views import SignInThrottle
+
+    monkeypatch.setattr(SignInThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    cache.clear()
+    user_create(username="operator", role="admin", password="a long admin password")
+    client = Client()
+    for _ in range(3):
+        assert (
+            client.post("/console/login/", {"username": "operator", "password": "guess"}).status_code == 200
+        )
+    refused = client.post("/console/login/", {"username": "operator", "password": "a long admin password"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert b"Too many sign-in attempts" in refused.content
+    cache.clear()

@@ -118,3 +118,19 @@ def test_not_ready_names_what_is_down(client):
     assert response["Content-Type"] == "application/problem+json"
     assert body["detail"] == "cannot reach: broker"
     assert body["checks"]["database"] == "ok" and body["checks"]["broker"] != "ok"
+
+
+def test_a_scrape_still_answers_when_the_database_does_not(client, monkeypatch):
+    from django.db import OperationalError
+
+    from eduvault.monitoring import selectors
+
+    token = token_create(name="prometheus", role="admin")[1]
+
+    def down():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(selectors, "event_counts", down)
+    families = scrape(client, token)
+    assert samples(families, "eduvault_database_up")[()] == 0
+    assert "eduvault_events_received" not in families and "eduvault_stream_clients" in families

@@ -125,5 +125,15 @@ class TreeRow:
     node: str
 
 
-def tree_rows(tree: CourseTree) -> list[TreeRow]:
-    return [TreeRow(depth, node.kind, node.title, node.id) for node, depth in tree.preorder()]
+#: A page shows at most this many nodes of a tree (a course can have 200,000).
+TREE_ROWS = 5000
+
+
+def tree_rows(tree: CourseTree, *, limit: int = TREE_ROWS) -> list[TreeRow]:
+    """The tree in reading order, indented by depth: the first ``limit`` nodes."""
+    rows = []
+    for node, depth in tree.preorder():
+        if len(rows) == limit:
+            break
+        rows.append(TreeRow(depth, node.kind, node.title, node.id))
+    return rows

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
+from rest_framework.throttling import SimpleRateThrottle
 
 from eduvault.connectors.models import Source
 from eduvault.console import selectors
@@ -34,7 +35,13 @@ from eduvault.feed.outbound import subscription_enable, subscription_get
 from eduvault.inbox.models import InboundEvent
 from eduvault.inbox.selectors import event_get, event_list
 from eduvault.inbox.services import events_replay
-from eduvault.monitoring.selectors import queue_counts, source_health_list, sync_activity
+from eduvault.monitoring.selectors import (
+    QUEUE_STATES,
+    delivery_counts,
+    queue_counts,
+    source_health_list,
+    sync_activity,
+)
 from eduvault.sync.models import Change, SyncRun
 from eduvault.sync.selectors import course_tree_at, run_get
 from eduvault.sync.services import course_rollback
@@ -72,10 +79,38 @@ def staff_only(view: View) -> View:
     return wrapped
 
 
+class SignInThrottle(SimpleRateThrottle):
+    """Sign-in attempts per client address, at the API's sign-in rate (``auth`` scope)."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return f"console-sign-in:{self.get_ident(request)}"
+
+
 class LoginView(auth_views.LoginView):
     template_name = "console/login.html"
     authentication_form = AdminAuthenticationForm  # active staff only
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        throttle = SignInThrottle()
+        if not throttle.allow_request(request, self):
+            wait = int(throttle.wait() or 60)
+            log.warning("console.sign_in_throttled", ip=throttle.get_ident(request))
+            response = render(
+                request,
+                "console/error.html",
+                {"status": 429, "detail": f"Too many sign-in attempts; try again in {wait} s."},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        log.info("console.sign_in_failed", username=str(form.data.get("username", ""))[:150])
+        return super().form_invalid(form)
 
     def get_default_redirect_url(self) -> str:
         return reverse("console:overview")
@@ -123,21 +158,13 @@ def overview(request: HttpRequest) -> HttpResponse:
         ],
         order=("applied", "unchanged", "failed"),
     )
-    queues = queue_counts()
     return render(
         request,
         "console/overview.html",
         {
             "sources": source_health_list(),
-            "queues": sorted(
-                queues.items(),
-                key=lambda kv: (
-                    ("critical", "high", "background").index(kv[0])
-                    if kv[0] in ("critical", "high", "background")
-                    else 9
-                ),
-            ),
-            "queue_states": ("pending", "retrying", "processing", "dead", "failed"),
+            "queues": queue_counts(),
+            "queue_states": QUEUE_STATES,
             "bars": bars,
             "top": top,
             "syncs_24h": sum(h.total for h in hours),
@@ -343,8 +370,10 @@ def audit(request: HttpRequest) -> HttpResponse:
 
 @staff_only
 def subscriptions(request: HttpRequest) -> HttpResponse:
-    rows = Subscription.objects.select_related("token").order_by("name")
-    return render(request, "console/subscriptions.html", {"subscriptions": rows})
+    rows = list(Subscription.objects.select_related("token").order_by("name"))
+    counts = delivery_counts()
+    health = [(s, counts.get((s.name, "ok"), 0), counts.get((s.name, "failed"), 0)) for s in rows]
+    return render(request, "console/subscriptions.html", {"subscriptions": health})
 
 
 @staff_only

@@ -32,6 +32,9 @@ class InboundEvent(models.Model):
     event_time = models.DateTimeField(null=True, blank=True)
     via = models.CharField(max_length=20, choices=Via.choices, default=Via.WEBHOOK)
     received_at = models.DateTimeField()
+    #: The id of the request that delivered it (``X-Request-ID``), carried into the worker's
+    #: log lines so one event can be followed from the webhook to the applied change.
+    request_id = models.CharField(max_length=64, blank=True)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)

@@ -119,6 +119,7 @@ def event_store(
         "via": via,
         "received_at": now,
         "next_attempt_at": now,
+        "request_id": str(structlog.contextvars.get_contextvars().get("request_id", ""))[:64],
     }
     try:
         if connection.in_atomic_block:
@@ -244,6 +245,16 @@ def course_process(*, source: Source, course_key: str, owner: str | None = None)
     claimed, why_not = course_events_claim(source_id=source.pk, course_key=course_key, owner=owner)
     if why_not is not None:
         return why_not
+    ids = [e.pk for e in claimed]
+    # Every line logged while this course is processed names the events and the requests
+    # that delivered them (the sync's own lines add the run).
+    with structlog.contextvars.bound_contextvars(
+        inbox_ids=ids, request_ids=sorted({e.request_id for e in claimed if e.request_id})
+    ):
+        return _process_claimed(source, course_key, claimed, owner)
+
+
+def _process_claimed(source: Source, course_key: str, claimed: list[InboundEvent], owner: str) -> Outcome:
     t0 = time.perf_counter()
     ids = [e.pk for e in claimed]
     try:

@@ -142,8 +142,8 @@ QUEUE_STATES = ("pending", "retrying", "processing", "dead", "failed")
 
 
 def queue_counts() -> dict[str, dict[str, int]]:
-    """{priority: {pending, retrying, processing, dead, failed}}: one query. An event
-    waiting for a later attempt (it failed before) counts as retrying, not pending."""
+    """{priority: {pending, retrying, processing, dead, failed}}, critical first: one query.
+    An event waiting for a later attempt (it failed before) counts as retrying, not pending."""
     rows = (
         InboundEvent.objects.exclude(status=Status.DONE)
         .values("priority", "status")

@@ -142,9 +142,21 @@ class Command(EduVaultCommand):
             steps.add_row(
                 "practise", f'curl -H "Authorization: Bearer <access_token>" "{base}/api/v1/assessments/"'
             )
+            operator, operator_password = _demo_operator()
+            steps.add_row("console", f"{base}/console/ (sign in as {operator} / {operator_password})")
+            steps.add_row("metrics", f'curl -H "Authorization: Bearer {token}" {base}/metrics')
         self.console.print(Panel(steps, title="Try next", border_style="green"))
         if not no_serve:
             self.console.print(f"Serving the API on http://{host}:{port} (Ctrl-C to stop)…", markup=False)
+
+
+def _demo_operator() -> tuple[str, str]:
+    """A staff account for the console, with a fresh password each run."""
+    from eduvault.accounts.services import user_create
+
+    username, password = f"operator-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+    user_create(username=username, role="admin", password=password, origin="cli")
+    return username, password
 
 
 def _edits(course: SimulatedCourse) -> list[tuple[str, Callable[[], None]]]:
