@@ -13,9 +13,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eduvault.config.settings")
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
-from django.core.asgi import get_asgi_application  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
+from a2wsgi import WSGIMiddleware
+from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 #: Paths that stay on the event loop (long-lived responses).
 STREAMING = frozenset({"/api/v1/stream"})
