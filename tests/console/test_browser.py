@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.db import connections
 from django.utils import timezone
 
 from eduvault.accounts.services import user_create
@@ -46,6 +47,9 @@ def browser(monkeypatch):
             yield browser
         finally:
             browser.close()
+            # The database connection the test used while Playwright's loop ran is its own:
+            # close it here, or the test database cannot be dropped at the end of the run.
+            connections.close_all()
 
 
 @pytest.fixture
