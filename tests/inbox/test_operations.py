@@ -108,3 +108,26 @@ def test_reconcile_cli(source, simulator):
     simulator.set_down(True)
     failing = run_cli("reconcile")
     assert failing.returncode == 1 and "could not be reconciled" in failing.stderr
+
+
+def test_a_celery_worker_that_dies_is_started_again_until_asked_to_stop(monkeypatch):
+    """Celery can die of an "unrecoverable" error when the broker vanishes at the wrong
+    moment; `eduvault worker` starts it again, and stops only when asked (SIGTERM's warm
+    shutdown records exit code 0, which still means "stop")."""
+    from celery.worker import state
+
+    from eduvault.inbox.management.commands import worker
+
+    naps = []
+    monkeypatch.setattr(state, "should_stop", None)
+    monkeypatch.setattr(state, "should_terminate", None)
+    runs = []
+
+    class App:
+        def worker_main(self, argv):
+            runs.append(argv)
+            if len(runs) == 3:
+                state.should_stop = 0  # what Celery's SIGTERM handler sets
+
+    worker._run_celery_until_stopped(App(), ["worker"], sleep=naps.append)
+    assert len(runs) == 3 and naps == [2.0, 4.0]

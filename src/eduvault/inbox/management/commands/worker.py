@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -44,23 +45,22 @@ class Command(EduVaultCommand):
             )
             # Threads, not forked processes: each thread has its own database connection (a
             # fork would share the parent's); run more `eduvault worker`s to use more cores.
-            app.worker_main(
-                [
-                    "worker",
-                    "--loglevel",
-                    "INFO",
-                    "--pool",
-                    "threads",
-                    "--concurrency",
-                    str(concurrency),
-                    "--queues",
-                    ",".join(queue_name(q) for q in wanted),
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--hostname",
-                    f"eduvault-{'-'.join(wanted)}@%h",
-                ]
-            )
+            argv = [
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(concurrency),
+                "--queues",
+                ",".join(queue_name(q) for q in wanted),
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"eduvault-{'-'.join(wanted)}@%h",
+            ]
+            _run_celery_until_stopped(app, argv)
         else:
             self.err.print(
                 f"in-process worker (no EDUVAULT_BROKER_URL), priorities {', '.join(wanted)}", markup=False
@@ -77,6 +77,31 @@ class Command(EduVaultCommand):
         from django.core.management.base import CommandError
 
         raise CommandError(message, returncode=2)
+
+
+def _run_celery_until_stopped(app: Any, argv: list[str], *, sleep: Any = time.sleep) -> None:
+    """Run the Celery worker; start it again if it stops on an error rather than on a
+    shutdown request. (Celery can die of an "unrecoverable" error when the broker goes away
+    at the wrong moment, e.g. kombu failing while restoring unacknowledged messages of a
+    closed Redis connection; the inbox keeps every event, so a fresh consumer loses nothing.)
+    """
+    import structlog
+    from celery.worker import state
+
+    log = structlog.get_logger("eduvault.inbox.worker")
+    failures = 0
+    while True:
+        app.worker_main(argv)
+        # Celery's signal handlers record a requested shutdown here, with its exit code (0 for
+        # a warm one): anything but None or False means someone asked the worker to stop.
+        if any(
+            flag is not None and flag is not False for flag in (state.should_stop, state.should_terminate)
+        ):
+            return
+        failures += 1
+        delay = min(30.0, 2.0**failures)
+        log.error("celery_worker.died", restart_in_s=delay, failures=failures)
+        sleep(delay)
 
 
 def _redacted(url: str) -> str:
