@@ -34,7 +34,7 @@ from eduvault.assessments.services import (
     questions_import,
 )
 from eduvault.content.selectors import course_get
-from eduvault.core.validation import validated
+from eduvault.core.validation import validated, whole_number
 from eduvault.exceptions import InvalidInput, PermissionDenied, QuestionNotFound
 from eduvault.grading import question_schema, question_types
 
@@ -57,15 +57,6 @@ def _signed_in(request: Request) -> Person:
     if person is None:
         raise PermissionDenied("attempts belong to people: sign in at /api/v1/auth/token")
     return person
-
-
-def _int(value: str | None, name: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number, not {value!r}") from None
 
 
 # -- question bank ------------------------------------------------------------------------------
@@ -341,7 +332,7 @@ class AttemptListApi(APIView):
     def get(self, request: Request) -> Response:
         person = _person(request)
         params = request.query_params
-        assessment_id = _int(params.get("assessment"), "assessment")
+        assessment_id = whole_number(params.get("assessment"), "assessment")
         if person.role == Role.LEARNER:
             attempt_expire_overdue(learner_id=person.id)
         rows = selectors.attempts_list(

@@ -29,6 +29,7 @@ from eduvault.console import selectors
 from eduvault.console.charts import stacked_bars
 from eduvault.content.models import Course
 from eduvault.content.selectors import course_get
+from eduvault.core.validation import whole_number
 from eduvault.exceptions import EduVaultError, InvalidInput
 from eduvault.feed.models import Subscription
 from eduvault.feed.outbound import subscription_enable, subscription_get
@@ -133,15 +134,6 @@ def _when(value: str | None, name: str) -> datetime | None:
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
-def _int(value: str | None, name: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(f"{name}: give a whole number, not {value[:40]!r}") from None
-
-
 # -- overview ------------------------------------------------------------------------------------
 
 
@@ -187,7 +179,7 @@ def runs(request: HttpRequest) -> HttpResponse:
     }
     if filters["outcome"] and filters["outcome"] not in SyncRun.Outcome.values:
         raise InvalidInput(f"outcome: one of {', '.join(SyncRun.Outcome.values)}")
-    page, more = selectors.keyset(selectors.runs_filtered(**filters), _int(q.get("before"), "before"))
+    page, more = selectors.keyset(selectors.runs_filtered(**filters), whole_number(q.get("before"), "before"))
     return render(
         request,
         "console/runs.html",
@@ -241,8 +233,8 @@ def course(request: HttpRequest, key: str) -> HttpResponse:
 @staff_only
 def course_diff(request: HttpRequest, key: str) -> HttpResponse:
     found = course_get(key=key)
-    old = _int(request.GET.get("from"), "from") or max(found.version - 1, 1)
-    new = _int(request.GET.get("to"), "to") or found.version
+    old = whole_number(request.GET.get("from"), "from") or max(found.version - 1, 1)
+    new = whole_number(request.GET.get("to"), "to") or found.version
     changes = selectors.versions_diff(course=found, from_version=old, to_version=new)
     return render(
         request,
@@ -262,7 +254,7 @@ def course_rollback_view(request: HttpRequest, key: str) -> HttpResponse:
     """GET: what rolling back would change, and a confirmation; POST: do it."""
     found = course_get(key=key)
     source = request.POST if request.method == "POST" else request.GET
-    target = _int(source.get("to"), "to")
+    target = whole_number(source.get("to"), "to")
     if target is None:
         raise InvalidInput("to: choose the version to roll back to")
     if request.method == "POST":
@@ -289,7 +281,7 @@ def events(request: HttpRequest) -> HttpResponse:
     rows = event_list(
         status=None if status == "any" else status, source=source, course_key=q.get("course", "").strip()
     )
-    page, more = selectors.keyset(rows, _int(q.get("before"), "before"))
+    page, more = selectors.keyset(rows, whole_number(q.get("before"), "before"))
     return render(
         request,
         "console/events.html",
@@ -300,7 +292,7 @@ def events(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": [*InboundEvent.Status.values, "any"],
             "sources": Source.objects.order_by("name"),
-            "replayed": _int(q.get("replayed"), "replayed"),
+            "replayed": whole_number(q.get("replayed"), "replayed"),
         },
     )
 
@@ -359,7 +351,7 @@ def audit(request: HttpRequest) -> HttpResponse:
         since=_when(q.get("since"), "since"),
         until=_when(q.get("until"), "until"),
     )
-    page, more = selectors.keyset(rows, _int(q.get("before"), "before"), field="cursor")
+    page, more = selectors.keyset(rows, whole_number(q.get("before"), "before"), field="cursor")
     return render(
         request, "console/audit.html", {"changes": page, "more": more, "q": q, "ops": Change.Op.values}
     )

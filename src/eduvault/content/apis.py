@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 from eduvault.content.models import Course
 from eduvault.content.selectors import course_get, course_list
 from eduvault.core.models import ApiToken
-from eduvault.exceptions import CourseNotFound, InvalidInput
+from eduvault.core.validation import whole_number
+from eduvault.exceptions import CourseNotFound
 from eduvault.sync.selectors import course_tree_at
 
 
@@ -68,11 +69,7 @@ class CourseTreeApi(APIView):
     )
     def get(self, request: Request, key: str) -> Response:
         course = course_for(request, key)
-        raw = request.query_params.get("version")
-        try:
-            version = int(raw) if raw not in (None, "") else None
-        except ValueError:
-            raise InvalidInput(f"version must be a whole number, not {raw!r}") from None
+        version = whole_number(request.query_params.get("version"), "version")
         tree = course_tree_at(course=course, version=version)
         return Response(
             {"course": course.key, "version": version or course.version, "tree": tree.to_nested()}

@@ -173,6 +173,12 @@ async def hub() -> Hub:
     return current
 
 
+def client_count() -> int:
+    """Stream clients connected to this process."""
+    current = _hub
+    return len(current.clients) if current is not None else 0
+
+
 def local_announce(head: int) -> None:
     """A sync in this process committed: wake the hub now (from any thread)."""
     current = _hub

@@ -23,19 +23,13 @@ from prometheus_client.core import (
     Metric,
 )
 
+from eduvault.feed import broadcast
 from eduvault.inbox.models import InboundEvent
 from eduvault.monitoring import selectors
 
 log = structlog.get_logger(__name__)
 
 Status = InboundEvent.Status
-
-
-def _stream_clients() -> int:
-    from eduvault.feed import broadcast
-
-    hub = broadcast._hub
-    return len(hub.clients) if hub is not None else 0
 
 
 class EduVaultCollector:
@@ -57,7 +51,7 @@ class EduVaultCollector:
         clients = GaugeMetricFamily(
             "eduvault_stream_clients", "Stream (SSE) clients connected to this server process"
         )
-        clients.add_metric([], _stream_clients())
+        clients.add_metric([], broadcast.client_count())
         yield clients
         took = GaugeMetricFamily("eduvault_scrape_duration_seconds", "Time this scrape spent reading")
         took.add_metric([], time.perf_counter() - started)
@@ -76,8 +70,9 @@ class EduVaultCollector:
             "Events that failed for good (dead letters and permanent failures)",
             labels=labels,
         )
+        rows = selectors.event_counts()
         totals: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for row in selectors.event_counts():
+        for row in rows:
             key = (row["source__name"], row["type"], row["priority"])
             totals[key]["received"] += row["n"]
             totals[key][row["status"]] += row["n"]
@@ -96,7 +91,7 @@ class EduVaultCollector:
         dead = GaugeMetricFamily(
             "eduvault_dead_letters", "Dead letters waiting for a replay, per priority", labels=["priority"]
         )
-        for priority, counts in sorted(selectors.queue_counts().items()):
+        for priority, counts in sorted(selectors.queue_counts(rows).items()):
             for state, n in counts.items():
                 depth.add_metric([priority, state], n)
             dead.add_metric([priority], counts["dead"])

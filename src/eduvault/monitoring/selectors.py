@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -71,16 +71,18 @@ def _state(
 
 
 def source_health_list(*, now: datetime | None = None) -> list[SourceHealth]:
-    """Every source's health, worst first. Five queries, whatever the number of sources."""
+    """Every source's health, worst first. Four queries, whatever the number of sources."""
     now = now or timezone.now()
     day_ago = now - timedelta(hours=24)
     sources = list(Source.objects.order_by("name"))
+    dead = Q(status__in=[Status.DEAD, Status.FAILED])
     events = {
         row["source"]: row
         for row in InboundEvent.objects.values("source").annotate(
             last_event=Max("received_at"),
             oldest_waiting=Min("received_at", filter=Q(status__in=[Status.PENDING, Status.PROCESSING])),
-            dead=Count("id", filter=Q(status__in=[Status.DEAD, Status.FAILED])),
+            dead=Count("id", filter=dead),
+            last_dead=Max("processed_at", filter=dead),
         )
     }
     runs = {
@@ -95,16 +97,6 @@ def source_health_list(*, now: datetime | None = None) -> list[SourceHealth]:
         )
     }
     last_runs = SyncRun.objects.in_bulk([row["last_id"] for row in runs.values() if row["last_id"]])
-    # Dead letters received after each source's last success: those make it "failing".
-    dead_after = Q(status__in=[Status.DEAD, Status.FAILED])
-    recent_dead = {
-        row["source"]: row["n"]
-        for row in InboundEvent.objects.filter(dead_after)
-        .values("source")
-        .annotate(n=Count("id"), newest=Max("processed_at"))
-        .values("source", "n", "newest")
-        if _after(row["newest"], runs.get(row["source"], {}).get("last_success"))
-    }
     out = []
     for source in sources:
         event_row = events.get(source.pk, {})
@@ -112,8 +104,13 @@ def source_health_list(*, now: datetime | None = None) -> list[SourceHealth]:
         waiting_since = event_row.get("oldest_waiting")
         lag = max(0.0, (now - waiting_since).total_seconds()) if waiting_since else 0.0
         last_run = last_runs.get(run_row.get("last_id"))
+        # Dead letters, one of them settled after the last success: the source is failing.
+        failed_since = _after(event_row.get("last_dead"), run_row.get("last_success"))
         state, reason = _state(
-            source=source, last_run=last_run, lag=lag, dead_since_success=recent_dead.get(source.pk, 0)
+            source=source,
+            last_run=last_run,
+            lag=lag,
+            dead_since_success=event_row.get("dead", 0) if failed_since else 0,
         )
         out.append(
             SourceHealth(
@@ -141,21 +138,18 @@ def _after(moment: datetime | None, reference: datetime | None) -> bool:
 QUEUE_STATES = ("pending", "retrying", "processing", "dead", "failed")
 
 
-def queue_counts() -> dict[str, dict[str, int]]:
-    """{priority: {pending, retrying, processing, dead, failed}}, critical first: one query.
-    An event waiting for a later attempt (it failed before) counts as retrying, not pending."""
-    rows = (
-        InboundEvent.objects.exclude(status=Status.DONE)
-        .values("priority", "status")
-        .annotate(
-            n=Count("id"),
-            retrying=Count("id", filter=Q(status=Status.PENDING, attempts__gt=0)),
-        )
-    )
+def queue_counts(rows: list[dict] | None = None) -> dict[str, dict[str, int]]:
+    """{priority: {pending, retrying, processing, dead, failed}}, critical first, from the
+    rows of :func:`event_counts` (or, when not given, one narrower query of its own). An
+    event waiting for a later attempt (it failed before) counts as retrying, not pending."""
+    if rows is None:
+        rows = _grouped(InboundEvent.objects.exclude(status=Status.DONE), "priority", "status")
     out: dict[str, dict[str, int]] = {
         p: dict.fromkeys(QUEUE_STATES, 0) for p in ("critical", "high", "background")
     }
     for row in rows:
+        if row["status"] == Status.DONE:
+            continue
         counts = out.setdefault(row["priority"], dict.fromkeys(QUEUE_STATES, 0))
         if row["status"] == Status.PENDING:
             counts["retrying"] += row["retrying"]
@@ -240,10 +234,15 @@ def subscriptions_disabled() -> int:
 
 
 def event_counts() -> list[dict]:
-    """Inbox events grouped by source, type, priority and status: one query."""
+    """Inbox events grouped by source, type, priority and status, with how many of each
+    group are waiting for a retry: one query."""
+    return _grouped(InboundEvent.objects.all(), "source__name", "type", "priority", "status")
+
+
+def _grouped(events: QuerySet[InboundEvent], *columns: str) -> list[dict]:
     return list(
-        InboundEvent.objects.values("source__name", "type", "priority", "status")
-        .annotate(n=Count("id"))
+        events.values(*columns)
+        .annotate(n=Count("id"), retrying=Count("id", filter=Q(status=Status.PENDING, attempts__gt=0)))
         .order_by()
     )
 
