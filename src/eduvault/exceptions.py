@@ -175,3 +175,13 @@ class PermissionDenied(EduVaultError):
     """These credentials may not do that."""
 
     status = 403
+
+
+class TooManyAttempts(EduVaultError):
+    """Too many attempts; wait before trying again."""
+
+    status = 429
+
+    def __init__(self, detail: str | None = None, *, retry_after: float, **context: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(detail, **context)

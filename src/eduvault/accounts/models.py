@@ -49,3 +49,20 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token of {self.user_id} ({self.family})"
+
+
+class SignInFailures(models.Model):
+    """Failed sign-ins counted per account (``account:<username>``) and per client address
+    (``address:<ip>``) in a fixed window, shared by every server process through the database.
+    Rows whose window has ended are purged by the upkeep."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    #: Unix seconds: when the current window began.
+    window_started = models.FloatField()
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "accounts_sign_in_failures"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures} since {self.window_started:.0f}"

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from eduvault.accounts.models import Account, RefreshToken, Role
+from eduvault.accounts.throttling import sign_in_check, sign_in_failed, sign_in_succeeded
 from eduvault.accounts.tokens import Person, access_token_decode, access_token_encode
 from eduvault.exceptions import AuthenticationFailed, Conflict, InvalidInput
 
@@ -131,12 +132,16 @@ def _pair(*, user: AbstractBaseUser, family: uuid.UUID) -> TokenPair:
     )
 
 
-def auth_sign_in(*, username: str, password: str) -> TokenPair:
-    """A new session for a username and password."""
+def auth_sign_in(*, username: str, password: str, address: str) -> TokenPair:
+    """A new session for a username and password, unless the account or the client's
+    address has failed too often lately (429, before the password is even checked)."""
+    sign_in_check(username=username, address=address)
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
-        log.info("auth.sign_in_refused", username=username[:USERNAME_MAX])
+        sign_in_failed(username=username, address=address)
+        log.info("auth.sign_in_refused", username=username[:USERNAME_MAX], address=address)
         raise AuthenticationFailed("The username or password is not right.")
+    sign_in_succeeded(username=username)
     with transaction.atomic():
         pair = _pair(user=user, family=uuid.uuid4())
     log.info("auth.signed_in", user_id=user.pk)

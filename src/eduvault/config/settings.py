@@ -170,7 +170,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "eduvault.core.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("EDUVAULT_SIGN_IN_RATE", "30/min")},
+    # Never read X-Forwarded-For here: `eduvault serve` puts the client's address in
+    # REMOTE_ADDR, from the proxies listed in EDUVAULT_TRUSTED_PROXIES only.
+    "NUM_PROXIES": 0,
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -242,6 +244,15 @@ EDUVAULT_WEBHOOK_DISABLE_AFTER_SECONDS = float(
 EDUVAULT_WEBHOOK_TIMEOUT = float(os.environ.get("EDUVAULT_WEBHOOK_TIMEOUT", "10"))
 
 # -- accounts ---------------------------------------------------------------------------------
+#: Failed sign-ins allowed per client address, and per account (then 429 until the window ends).
+EDUVAULT_SIGN_IN_RATE = os.environ.get("EDUVAULT_SIGN_IN_RATE", "30/min")
+EDUVAULT_SIGN_IN_ACCOUNT_RATE = os.environ.get("EDUVAULT_SIGN_IN_ACCOUNT_RATE", "10/15min")
+#: Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or
+#: networks, comma-separated, e.g. "127.0.0.1,10.0.0.0/8"); none by default, so no client
+#: can choose the address it is throttled by.
+EDUVAULT_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("EDUVAULT_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
 #: Key material for access tokens (default: derived from the secret key).
 EDUVAULT_JWT_SECRET = os.environ.get("EDUVAULT_JWT_SECRET", "")
 EDUVAULT_ACCESS_TOKEN_SECONDS = int(os.environ.get("EDUVAULT_ACCESS_TOKEN_SECONDS", "900"))

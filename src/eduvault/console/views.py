@@ -22,15 +22,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
-from rest_framework.throttling import SimpleRateThrottle
 
+from eduvault.accounts.throttling import sign_in_check, sign_in_failed, sign_in_succeeded
 from eduvault.connectors.models import Source
 from eduvault.console import selectors
 from eduvault.console.charts import stacked_bars
 from eduvault.content.models import Course
 from eduvault.content.selectors import course_get
+from eduvault.core.middleware import client_address
 from eduvault.core.validation import whole_number
-from eduvault.exceptions import EduVaultError, InvalidInput
+from eduvault.exceptions import EduVaultError, InvalidInput, TooManyAttempts
 from eduvault.feed.models import Subscription
 from eduvault.feed.outbound import subscription_enable, subscription_get
 from eduvault.inbox.models import InboundEvent
@@ -80,37 +81,35 @@ def staff_only(view: View) -> View:
     return wrapped
 
 
-class SignInThrottle(SimpleRateThrottle):
-    """Sign-in attempts per client address, at the API's sign-in rate (``auth`` scope)."""
-
-    scope = "auth"
-
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return f"console-sign-in:{self.get_ident(request)}"
-
-
 class LoginView(auth_views.LoginView):
+    """Staff sign in; failures are throttled per account and per address, as the API's."""
+
     template_name = "console/login.html"
     authentication_form = AdminAuthenticationForm  # active staff only
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        throttle = SignInThrottle()
-        if not throttle.allow_request(request, self):
-            wait = int(throttle.wait() or 60)
-            log.warning("console.sign_in_throttled", ip=throttle.get_ident(request))
+        try:
+            sign_in_check(username=self._username(), address=client_address(request))
+        except TooManyAttempts as exc:
             response = render(
-                request,
-                "console/error.html",
-                {"status": 429, "detail": f"Too many sign-in attempts; try again in {wait} s."},
-                status=429,
+                request, "console/error.html", {"status": exc.status, "detail": exc.detail}, status=exc.status
             )
-            response["Retry-After"] = str(wait)
+            response["Retry-After"] = str(int(exc.retry_after))
             return response
         return super().post(request, *args, **kwargs)
 
+    def _username(self) -> str:
+        return str(self.request.POST.get("username", ""))[:150]
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        sign_in_succeeded(username=self._username())
+        return super().form_valid(form)
+
     def form_invalid(self, form: Any) -> HttpResponse:
-        log.info("console.sign_in_failed", username=str(form.data.get("username", ""))[:150])
+        address = client_address(self.request)
+        sign_in_failed(username=self._username(), address=address)
+        log.info("console.sign_in_failed", username=self._username(), address=address)
         return super().form_invalid(form)
 
     def get_default_redirect_url(self) -> str:

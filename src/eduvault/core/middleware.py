@@ -79,3 +79,10 @@ class RequestSizeLimitMiddleware(_DualMode):
                 f"The body is {length:,} bytes; at most {limit:,} are accepted.",
             )
         return None
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: the connection's peer, or, behind a proxy listed in
+    ``EDUVAULT_TRUSTED_PROXIES``, the address that proxy reports (``eduvault serve`` has
+    already put it in ``REMOTE_ADDR``). Never a header the client could set itself."""
+    return str(request.META.get("REMOTE_ADDR") or "")

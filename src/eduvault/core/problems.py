@@ -16,7 +16,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 
-from eduvault.exceptions import EduVaultError, InvalidStructure
+from eduvault.exceptions import EduVaultError, InvalidStructure, TooManyAttempts
 
 log = structlog.get_logger(__name__)
 
@@ -98,6 +98,8 @@ def problem_for(exc: Exception, instance: str | None = None) -> JsonResponse | N
     # A plain JSON response, not a DRF Response: a problem is JSON whatever renderer the
     # view negotiated (the schema view would otherwise render it as YAML).
     response = problem_response(status, title, detail, type_=type_, instance=instance, **extra)
+    if isinstance(exc, TooManyAttempts):
+        response["Retry-After"] = str(int(exc.retry_after))
     if isinstance(exc, drf.APIException):
         if getattr(exc, "auth_header", None):
             response["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]

@@ -34,10 +34,12 @@ def grade_try(question: Question, answer: Any, *, try_number: int) -> TryResult:
         raise ValueError(f"tries are numbered from 1, got {try_number}")
     grader = question.grader
     grade = grader.grade(question.body, grader.check_answer(question.body, answer))
-    score = max(0.0, round(grade.score - question.penalty * (try_number - 1), SCORE_DECIMALS))
+    # Both rounded alike, so that the penalised score never exceeds the raw one by a rounding.
+    raw = round(grade.score, SCORE_DECIMALS)
+    score = min(raw, max(0.0, round(raw - question.penalty * (try_number - 1), SCORE_DECIMALS)))
     return TryResult(
         score=score,
-        raw_score=grade.score,
+        raw_score=raw,
         correct=grade.correct,
         feedback=grade.feedback,
         parts=grade.parts,

@@ -29,6 +29,8 @@ from eduvault.grading.text_input import (
     TextAnswer,
     WrongAnswer,
     check_text,
+    pattern_budget_problems,
+    patterns_of,
     text_grade,
     text_problems,
     text_solution,
@@ -78,7 +80,8 @@ class FillBlanksGrader(Grader[FillBlanksBody]):
                     if getattr(blank, name) is not None:
                         problems.append(f"{prefix}{name}: not used by a numeric blank")
                 problems.extend(numeric_problems(blank, prefix))
-        return problems
+        patterns = [p for blank in body.blanks if blank.kind == "text" for p in patterns_of(blank)]
+        return problems + pattern_budget_problems(patterns, "blanks")
 
     def check_prompt(self, body: FillBlanksBody, prompt: str) -> list[str]:
         markers = Counter(MARKER.findall(prompt))

@@ -3,22 +3,29 @@
 The learner's answer and each accepted ``value`` are normalised alike: Unicode NFC, outer
 whitespace stripped, runs of whitespace collapsed to one space, and case folded unless the
 question is ``case_sensitive``. A ``regex`` must match the whole normalised answer
-(``re.fullmatch``, ignoring case unless ``case_sensitive``). The helpers here are reused
-by the text blanks of ``fill_blanks``.
+(ignoring case unless ``case_sensitive``), and is run by RE2 in time linear in the answer
+(see :mod:`eduvault.grading.patterns`). The helpers here are reused by the text blanks of
+``fill_blanks``.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, Field
 
+from eduvault.exceptions import InvalidQuestion
 from eduvault.grading.base import Grade, Grader, Spec, register
 from eduvault.grading.fields import answer_string
+from eduvault.grading.patterns import (
+    MAX_QUESTION_PROGRAM_SIZE,
+    PatternRefused,
+    check_pattern,
+    fullmatch,
+    program_size,
+)
 
 #: The longest answer accepted.
 MAX_ANSWER_LENGTH = 1000
@@ -27,10 +34,9 @@ MAX_PATTERN_LENGTH = 500
 
 def _check_regex(pattern: str) -> str:
     try:
-        re.compile(pattern)
-    except (re.error, OverflowError, RecursionError) as exc:
+        return check_pattern(pattern)
+    except PatternRefused as exc:
         raise ValueError(f"not a valid regular expression: {exc}") from None
-    return pattern
 
 
 Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN_LENGTH), AfterValidator(_check_regex)]
@@ -78,17 +84,17 @@ def normalize(text: str, case_sensitive: bool) -> str:
     return text if case_sensitive else text.casefold()
 
 
-@lru_cache(maxsize=1024)
-def compiled(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
-    return re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
-
-
 def matches(entry: TextAnswer, answer: str, case_sensitive: bool) -> bool:
     """Whether ``answer`` (as typed) matches the accepted ``entry``."""
     if entry.value is not None:
         return normalize(entry.value, case_sensitive) == normalize(answer, case_sensitive)
     if entry.regex is not None:
-        return compiled(entry.regex, case_sensitive).fullmatch(collapse(answer)) is not None
+        try:
+            return fullmatch(entry.regex, collapse(answer), case_sensitive)
+        except PatternRefused as exc:  # stored before patterns were checked with RE2
+            raise InvalidQuestion(
+                f"this question cannot be graded: {exc}; an instructor must edit it"
+            ) from None
     return False
 
 
@@ -109,6 +115,24 @@ def text_problems(spec: TextFields, prefix: str = "") -> list[str]:
             "a regex cannot be)"
         )
     return problems
+
+
+def patterns_of(spec: TextFields) -> list[str]:
+    """Every regex of these text fields."""
+    entries = [*(spec.answers or ()), *(spec.wrong_answers or ())]
+    return [e.regex for e in entries if e.regex is not None]
+
+
+def pattern_budget_problems(patterns: Iterable[str], where: str) -> list[str]:
+    """A problem if the patterns of one question compile, together, to more than the budget
+    that keeps grading fast (each pattern was checked on its own already)."""
+    size = program_size(patterns)
+    if size <= MAX_QUESTION_PROGRAM_SIZE:
+        return []
+    return [
+        f"{where}: the regexes of this question compile to {size:,} instructions together, "
+        f"at most {MAX_QUESTION_PROGRAM_SIZE:,} are allowed (use fewer or simpler patterns)"
+    ]
 
 
 def text_grade(spec: TextFields, answer: str) -> tuple[bool, str]:
@@ -138,7 +162,7 @@ class TextInputGrader(Grader[TextInputBody]):
     Body = TextInputBody
 
     def validate(self, body: TextInputBody) -> list[str]:
-        return text_problems(body)
+        return text_problems(body) + pattern_budget_problems(patterns_of(body), "answers")
 
     def check_answer(self, body: TextInputBody, answer: Any) -> str:
         return check_text(answer)

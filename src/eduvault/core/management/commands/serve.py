@@ -39,6 +39,9 @@ def serve(*, host: str, port: int, workers: int = 1) -> None:
 
 
 def _run(*, host: str, port: int, workers: int) -> None:
+    from django.conf import settings
+
+    trusted = settings.EDUVAULT_TRUSTED_PROXIES
     uvicorn.run(
         "eduvault.config.asgi:application",
         host=host,
@@ -47,6 +50,9 @@ def _run(*, host: str, port: int, workers: int) -> None:
         lifespan="off",
         log_config=None,  # our structlog configuration handles uvicorn's loggers too
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-For and -Proto are read from the operator's proxies only: anyone else
+        # could choose the address their sign-ins are throttled by.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
         server_header=False,
     )
