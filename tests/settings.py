@@ -33,4 +33,5 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "10000/min"}}  # noqa: F405
+# Sign-in throttling is tested on its own (tests/accounts/test_throttling.py sets the rates).
+EDUVAULT_SIGN_IN_RATE = EDUVAULT_SIGN_IN_ACCOUNT_RATE = "10000/min"

@@ -190,13 +190,17 @@ class QuestionExportApi(APIView):
 
 class SettingsInput(serializers.Serializer):
     title = serializers.CharField(max_length=500, required=False)
-    attempt_limit = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    attempt_limit = serializers.IntegerField(min_value=1, max_value=1000, allow_null=True, required=False)
     passing_threshold = serializers.FloatField(min_value=0, max_value=1, required=False)
-    questions_per_attempt = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    questions_per_attempt = serializers.IntegerField(
+        min_value=1, max_value=1000, allow_null=True, required=False
+    )
     shuffle = serializers.BooleanField(required=False)
     feedback = serializers.ChoiceField(choices=Assessment.Feedback.choices, required=False)
     max_tries = serializers.IntegerField(min_value=1, max_value=100, required=False)
-    time_limit_seconds = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    time_limit_seconds = serializers.IntegerField(
+        min_value=1, max_value=30 * 86400, allow_null=True, required=False
+    )
     grace_seconds = serializers.IntegerField(min_value=0, max_value=3600, allow_null=True, required=False)
     opens_at = serializers.DateTimeField(allow_null=True, required=False)
     due_at = serializers.DateTimeField(allow_null=True, required=False)

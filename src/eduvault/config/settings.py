@@ -14,6 +14,7 @@ Every knob is an environment variable (see the README's Configuration section):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -36,8 +37,21 @@ def _default_data_dir() -> Path:
     return Path(base) / "eduvault"
 
 
+def _private(path: Path, mode: int) -> None:
+    """Take group and other permissions off a path of ours (an older release left 755/644)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    if info.st_uid == os.getuid() and info.st_mode & 0o077:
+        path.chmod(mode)
+
+
 DATA_DIR = Path(os.environ.get("EDUVAULT_DATA_DIR") or _default_data_dir()).expanduser().resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+#: The data directory holds the embedded database (password and token hashes, encrypted
+#: credentials) and the secret key: readable by the service's user only.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+_private(DATA_DIR, 0o700)
 
 
 def _secret_key() -> str:
@@ -45,6 +59,7 @@ def _secret_key() -> str:
     if from_env:
         return from_env
     path = DATA_DIR / "secret_key"
+    _private(path, 0o600)
     try:
         return path.read_text().strip()
     except FileNotFoundError:
@@ -66,9 +81,23 @@ ALLOWED_HOSTS = [
 ]
 
 EMBEDDED_DATABASE = DATA_DIR / "eduvault.sqlite3"
+
+
+def _embedded_database(path: Path) -> None:
+    """Create the embedded database file 600 (SQLite gives its -wal and -shm files the same
+    mode), and tighten the files of an older release."""
+    # There already, or its directory is missing (SQLite will say so): nothing to create.
+    with contextlib.suppress(FileExistsError, FileNotFoundError, NotADirectoryError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        _private(path.with_name(path.name + suffix), 0o600)
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{EMBEDDED_DATABASE}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        _embedded_database(Path(DATABASES["default"]["NAME"]))
     DATABASES["default"]["OPTIONS"] = {
         # One writer at a time, taken at BEGIN: no lock upgrades, no deadlocks between
         # concurrent syncs. WAL lets readers go on while a sync writes.
@@ -154,6 +183,8 @@ SERVESTATIC_USE_FINDERS = True  # serve admin assets without a collectstatic ste
 # Request bodies: the API reads small JSON documents; anything bigger is refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 EDUVAULT_MAX_REQUEST_BYTES = 1024 * 1024
+#: JSON bodies nested deeper than this are refused with 400 (see eduvault.core.bodies).
+EDUVAULT_MAX_JSON_DEPTH = int(os.environ.get("EDUVAULT_MAX_JSON_DEPTH", "32"))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -164,9 +195,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["eduvault.core.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["eduvault.core.permissions.HasApiToken"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["eduvault.core.bodies.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "eduvault.core.pagination.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "eduvault.core.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -192,6 +223,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["eduvault.core.permissions.HasApiToken"],
     "SERVE_AUTHENTICATION": ["eduvault.core.authentication.ApiTokenAuthentication"],
+    # <id:…> path parameters (eduvault.core.converters): row ids in a signed 64-bit column.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}
+    },
 }
 
 # Open edX block type -> canonical kind overrides, e.g. '{"library_content": "unit"}'.

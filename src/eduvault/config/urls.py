@@ -39,22 +39,22 @@ api_v1 = [
     ),
     path("assessments/", assessments.AssessmentListApi.as_view(), name="assessment-list"),
     path(
-        "assessments/<int:assessment_id>/",
+        "assessments/<id:assessment_id>/",
         assessments.AssessmentDetailApi.as_view(),
         name="assessment-detail",
     ),
     path(
-        "assessments/<int:assessment_id>/attempts",
+        "assessments/<id:assessment_id>/attempts",
         assessments.AttemptStartApi.as_view(),
         name="attempt-start",
     ),
     path(
-        "assessments/<int:assessment_id>/extra-time",
+        "assessments/<id:assessment_id>/extra-time",
         assessments.ExtraTimeApi.as_view(),
         name="assessment-extra-time",
     ),
     path(
-        "assessments/<int:assessment_id>/results",
+        "assessments/<id:assessment_id>/results",
         assessments.AssessmentResultsApi.as_view(),
         name="assessment-results",
     ),
@@ -67,14 +67,14 @@ api_v1 = [
     path("changes", ChangeFeedApi.as_view(), name="changes"),
     path("stream", stream, name="stream"),
     path("subscriptions/", SubscriptionListApi.as_view(), name="subscription-list"),
-    path("subscriptions/<int:subscription_id>/", SubscriptionDetailApi.as_view(), name="subscription-detail"),
+    path("subscriptions/<id:subscription_id>/", SubscriptionDetailApi.as_view(), name="subscription-detail"),
     path(
-        "subscriptions/<int:subscription_id>/enable",
+        "subscriptions/<id:subscription_id>/enable",
         SubscriptionEnableApi.as_view(),
         name="subscription-enable",
     ),
     path(
-        "subscriptions/<int:subscription_id>/attempts/",
+        "subscriptions/<id:subscription_id>/attempts/",
         SubscriptionAttemptsApi.as_view(),
         name="subscription-attempts",
     ),
@@ -82,13 +82,13 @@ api_v1 = [
     path("courses/<str:key>/", CourseDetailApi.as_view(), name="course-detail"),
     path("courses/<str:key>/tree/", CourseTreeApi.as_view(), name="course-tree"),
     path("courses/<str:key>/runs/", CourseRunsApi.as_view(), name="course-runs"),
-    path("runs/<int:run_id>/", RunDetailApi.as_view(), name="run-detail"),
-    path("runs/<int:run_id>/changes/", RunChangesApi.as_view(), name="run-changes"),
+    path("runs/<id:run_id>/", RunDetailApi.as_view(), name="run-detail"),
+    path("runs/<id:run_id>/changes/", RunChangesApi.as_view(), name="run-changes"),
     path("webhooks/<str:source_name>", webhook, name="webhook"),
     path("events/", EventListApi.as_view(), name="event-list"),
     path("events/replay", EventReplayApi.as_view(), name="event-replay"),
-    path("events/<int:event_id>/", EventDetailApi.as_view(), name="event-detail"),
-    path("events/<int:event_id>/replay", EventReplayOneApi.as_view(), name="event-replay-one"),
+    path("events/<id:event_id>/", EventDetailApi.as_view(), name="event-detail"),
+    path("events/<id:event_id>/replay", EventReplayOneApi.as_view(), name="event-replay-one"),
 ]
 
 urlpatterns = [

@@ -9,18 +9,18 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("runs/", views.runs, name="runs"),
-    path("runs/<int:run_id>/", views.run, name="run"),
+    path("runs/<id:run_id>/", views.run, name="run"),
     path("courses/", views.courses, name="courses"),
     path("courses/<str:key>/", views.course, name="course"),
     path("courses/<str:key>/diff", views.course_diff, name="course-diff"),
     path("courses/<str:key>/rollback", views.course_rollback_view, name="course-rollback"),
     path("events/", views.events, name="events"),
     path("events/replay", views.events_replay_matching, name="events-replay"),
-    path("events/<int:event_id>/", views.event, name="event"),
-    path("events/<int:event_id>/replay", views.event_replay, name="event-replay"),
+    path("events/<id:event_id>/", views.event, name="event"),
+    path("events/<id:event_id>/replay", views.event_replay, name="event-replay"),
     path("audit/", views.audit, name="audit"),
     path("subscriptions/", views.subscriptions, name="subscriptions"),
     path(
-        "subscriptions/<int:subscription_id>/enable", views.subscription_reenable, name="subscription-enable"
+        "subscriptions/<id:subscription_id>/enable", views.subscription_reenable, name="subscription-enable"
     ),
 ]

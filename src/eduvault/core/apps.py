@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Edu Vault core"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from eduvault.core import schema  # noqa: F401 - registers the OpenAPI authentication scheme
+        from eduvault.core.converters import IdConverter
+
+        register_converter(IdConverter, "id")

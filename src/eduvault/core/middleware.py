@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -10,9 +11,12 @@ from typing import Any
 import structlog
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
 from eduvault.core.problems import problem_response
+
+log = structlog.get_logger(__name__)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -64,21 +68,56 @@ class RequestContextMiddleware(_DualMode):
 
 
 class RequestSizeLimitMiddleware(_DualMode):
-    """Refuse bodies over ``EDUVAULT_MAX_REQUEST_BYTES`` with 413 before anything reads them."""
+    """Bound what a request may bring before anything reads it.
+
+    - A body over ``EDUVAULT_MAX_REQUEST_BYTES`` is a 413, whether its length is declared
+      (``Content-Length``) or not (``Transfer-Encoding: chunked``: the body is read here, up
+      to one byte past the limit, so a signed webhook verifies whatever its framing).
+    - A NUL character in the path or in a query parameter is a 400: no database column
+      stores it (PostgreSQL's text refuses it).
+    """
 
     def before(self, request: HttpRequest) -> HttpResponse | None:
+        if "\x00" in request.path:
+            return _refuse(request, 400, "Bad request", "The path contains a NUL character.")
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in v for v in values):
+                shown = name.replace("\x00", "\\0")[:40]
+                return _refuse(
+                    request, 400, "Bad request", f"The query parameter {shown!r} contains a NUL character."
+                )
         limit = settings.EDUVAULT_MAX_REQUEST_BYTES
+        declared = request.META.get("CONTENT_LENGTH")
+        if not declared and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return _read_chunked(request, limit)
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            length = int(declared or 0)
         except ValueError:
-            return problem_response(400, "Bad request", "The Content-Length header is not a number.")
+            return _refuse(request, 400, "Bad request", "The Content-Length header is not a number.")
         if length > limit:
-            return problem_response(
-                413,
-                "Request body too large",
-                f"The body is {length:,} bytes; at most {limit:,} are accepted.",
-            )
+            return _too_large(request, f"The body is {length:,} bytes", limit)
         return None
+
+
+def _read_chunked(request: HttpRequest, limit: int) -> HttpResponse | None:
+    """Read a body sent without a length (chunked), and hand it on as if it had one."""
+    stream = request.META.get("wsgi.input")
+    # (Under the ASGI handler the whole body has been read already.)
+    body = request.body if stream is None else stream.read(limit + 1)
+    if len(body) > limit:
+        return _too_large(request, "The body (sent chunked) is larger than that", limit)
+    request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[attr-defined]
+    request.META["CONTENT_LENGTH"] = str(len(body))
+    return None
+
+
+def _too_large(request: HttpRequest, what: str, limit: int) -> HttpResponse:
+    return _refuse(request, 413, "Request body too large", f"{what}; at most {limit:,} bytes are accepted.")
+
+
+def _refuse(request: HttpRequest, status: int, title: str, detail: str) -> HttpResponse:
+    log.info("api.problem", status=status, problem=title, detail=detail, path=request.path)
+    return problem_response(status, title, detail, instance=request.path)
 
 
 def client_address(request: HttpRequest) -> str:

@@ -17,12 +17,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from eduvault.accounts.services import access_token_verify
+from eduvault.accounts.tokens import looks_like_jwt
 from eduvault.core.db import released
 from eduvault.core.models import ApiToken
 from eduvault.core.permissions import IsAdminToken
 from eduvault.core.problems import problem_for
 from eduvault.core.services import token_authenticate
-from eduvault.exceptions import AuthenticationFailed, EduVaultError, InvalidInput
+from eduvault.core.validation import whole_number
+from eduvault.exceptions import AuthenticationFailed, EduVaultError, InvalidInput, PermissionDenied
 from eduvault.feed import broadcast
 from eduvault.feed.models import DeliveryAttempt, Subscription
 from eduvault.feed.outbound import (
@@ -37,15 +40,7 @@ from eduvault.feed.services import feed_head
 
 
 def _cursor(value: str | None, name: str) -> int:
-    if value in (None, ""):
-        return 0
-    try:
-        cursor = int(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a cursor (a whole number), not {value!r}") from None
-    if cursor < 0:
-        raise InvalidInput(f"{name} must not be negative")
-    return cursor
+    return whole_number(value, name) or 0
 
 
 class ChangeFeedApi(APIView):
@@ -68,10 +63,7 @@ class ChangeFeedApi(APIView):
     def get(self, request: Request) -> HttpResponse:
         params = request.query_params
         after = _cursor(params.get("after"), "after")
-        try:
-            limit = int(params.get("limit") or 100)
-        except ValueError:
-            raise InvalidInput("limit must be a whole number") from None
+        limit = min(whole_number(params.get("limit"), "limit", minimum=1) or 100, MAX_PAGE)
         scope = Scope.of(request.auth, courses=params.getlist("course"), kinds=params.getlist("kind"))
         entries, next_cursor = feed_page(after=after, limit=limit, scope=scope)
         body = (
@@ -111,11 +103,20 @@ async def stream(request: HttpRequest) -> HttpResponse:
 
 
 async def _authenticate(request: HttpRequest) -> ApiToken:
+    """The stream's API token: 401 without a valid credential; 403 for a person's valid JWT,
+    which may not read the stream (the change feed is for consumers and operators)."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
+    value = value.strip()
     if scheme.lower() != "bearer" or not value:
         raise AuthenticationFailed("An API token is required: send 'Authorization: Bearer <token>'.")
-    return await sync_to_async(released(token_authenticate), thread_sensitive=False)(value=value.strip())
+    if looks_like_jwt(value):
+        person = access_token_verify(token=value)  # 401 unless valid
+        raise PermissionDenied(
+            f"{person.username} is signed in as a {person.role}: the stream needs an API token "
+            "(a consumer or admin token)"
+        )
+    return await sync_to_async(released(token_authenticate), thread_sensitive=False)(value=value)
 
 
 def _event(entry: FeedEntry) -> bytes:

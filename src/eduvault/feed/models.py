@@ -72,6 +72,9 @@ class Subscription(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: The machine and process delivering (eduvault.core.processes), as the inbox's leases.
+    lease_host = models.CharField(max_length=150, blank=True)
+    lease_process = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from eduvault import __version__
 from eduvault.core.models import ApiToken
+from eduvault.core.processes import process_gone, this_process
 from eduvault.exceptions import InvalidInput, NotFound
 from eduvault.feed.models import DeliveryAttempt, Subscription
 from eduvault.feed.selectors import FeedEntry, Scope, feed_read
@@ -79,17 +80,24 @@ def resolve_destination(url: str) -> tuple[str, str]:
     hosts that resolve to a private, loopback, link-local, multicast or reserved address
     (unless allowed).
     """
-    parts = urlsplit(url)
+    shown = url if len(url) <= 200 else url[:200] + "..."
+    try:
+        parts = urlsplit(url)
+        given_port = parts.port
+    except ValueError as exc:  # a port out of range, a broken IPv6 literal
+        raise DestinationRefused(f"url: {shown!r} is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DestinationRefused(f"the destination must be an http(s) URL, not {url!r}")
+        raise DestinationRefused(f"url: the destination must be an http(s) URL, not {shown!r}")
     if parts.username or parts.password:
-        raise DestinationRefused("the destination URL must not carry credentials")
+        raise DestinationRefused("url: the destination URL must not carry credentials")
     host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = given_port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise DestinationRefused(f"the destination host {host!r} does not resolve ({exc.strerror})") from None
+    except (UnicodeError, ValueError) as exc:  # a label over 63 characters, a NUL
+        raise DestinationRefused(f"url: {host[:100]!r} is not a valid host name ({exc})") from None
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     for address in addresses:
         if _allowed(host, address):
@@ -108,7 +116,7 @@ def resolve_destination(url: str) -> tuple[str, str]:
             )
     address = addresses[0]
     literal = f"[{address}]" if address.version == 6 else str(address)
-    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    netloc = f"{literal}:{given_port}" if given_port else literal
     return urlunsplit(parts._replace(netloc=netloc)), host
 
 
@@ -193,18 +201,36 @@ def scope_of(subscription: Subscription) -> Scope:
 def _claim(subscription_id: int, owner: str) -> Subscription | None:
     now = timezone.now()
     lease = now + timedelta(seconds=max(60.0, settings.EDUVAULT_WEBHOOK_TIMEOUT * ROUND))
+    holder = this_process()
     claimed = Subscription.objects.filter(
         Q(pk=subscription_id, enabled=True),
         Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-    ).update(lease_owner=owner, lease_expires_at=lease)
+    ).update(lease_owner=owner, lease_expires_at=lease, lease_host=holder.host, lease_process=holder.process)
     return Subscription.objects.filter(pk=subscription_id).first() if claimed else None
 
 
 def _release(subscription: Subscription, owner: str, **fields: Any) -> None:
     Subscription.objects.filter(pk=subscription.pk, lease_owner=owner).update(
-        lease_owner="", lease_expires_at=None, **fields
+        lease_owner="", lease_expires_at=None, lease_host="", lease_process="", **fields
     )
+
+
+def subscription_leases_reclaim() -> int:
+    """Release at once the subscriptions that a dead process of this machine was delivering
+    (see :func:`eduvault.inbox.services.leases_reclaim`); returns how many."""
+    me = this_process()
+    held = Subscription.objects.filter(lease_host=me.host, lease_expires_at__isnull=False).exclude(
+        lease_process__in=("", me.process)
+    )
+    gone = [p for p in held.values_list("lease_process", flat=True).distinct() if process_gone(p)]
+    if not gone:
+        return 0
+    released = held.filter(lease_process__in=gone).update(
+        lease_owner="", lease_expires_at=None, lease_host="", lease_process=""
+    )
+    log.warning("webhooks.leases_reclaimed", subscriptions=released, processes=gone)
+    return released
 
 
 def delivery_body(subscription: Subscription, entry: FeedEntry) -> tuple[str, bytes]:

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from eduvault.connectors.services import source_get
 from eduvault.core.permissions import IsAdminToken
 from eduvault.core.problems import problem_for
+from eduvault.core.validation import MAX_ID
 from eduvault.exceptions import EduVaultError, InvalidInput
 from eduvault.inbox.models import InboundEvent
 from eduvault.inbox.selectors import event_get, event_list
@@ -96,7 +97,9 @@ class EventDetailApi(APIView):
 
 
 class ReplaySerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=10_000, required=False
+    )
     status = serializers.ChoiceField(choices=InboundEvent.Status.values, required=False)
     source = serializers.CharField(required=False)
 

@@ -41,6 +41,10 @@ class InboundEvent(models.Model):
     next_attempt_at = models.DateTimeField()
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    #: The machine and the process holding the lease (eduvault.core.processes): a worker
+    #: starting on that machine takes back at once the leases of a process that has died.
+    lease_host = models.CharField(max_length=150, blank=True)
+    lease_process = models.CharField(max_length=100, blank=True)
     #: When it was last handed to the broker (the sweeper hands it again if nothing happened).
     dispatched_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -12,16 +12,13 @@ fail at once; after the last attempt an event is dead-lettered, and can be repla
 
 from __future__ import annotations
 
-import os
 import random
-import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 import structlog
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -31,6 +28,8 @@ from django.utils.dateparse import parse_datetime
 
 from eduvault.connectors.models import Source
 from eduvault.connectors.services import source_get
+from eduvault.core.bodies import parse_json
+from eduvault.core.processes import process_gone, this_process
 from eduvault.exceptions import AuthenticationFailed, EduVaultError, PermissionDenied, SourceRateLimited
 from eduvault.inbox import dispatch
 from eduvault.inbox.models import InboundEvent
@@ -46,9 +45,7 @@ Status = InboundEvent.Status
 
 def worker_name() -> str:
     """Who holds a lease: host, process and thread, for the operator reading the inbox."""
-    import threading
-
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+    return this_process().owner()
 
 
 # -- receiving ---------------------------------------------------------------------------
@@ -85,10 +82,7 @@ def event_receive(*, source_name: str, body: bytes, headers: Mapping[str, str]) 
         webhook_id = verify(source.webhook_secrets, headers, body)
     except SignatureError as exc:
         raise AuthenticationFailed(f"webhook signature refused: {exc}") from None
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedEvent(f"the body is not valid JSON: {exc}") from None
+    document = parse_json(body)
     event = parse_cloud_event(document)
     if event.id != webhook_id:
         raise MalformedEvent(
@@ -216,10 +210,13 @@ def course_events_claim(
         lease_until = now + timedelta(seconds=settings.EDUVAULT_LEASE_SECONDS)
         pending = list(events.filter(status=Status.PENDING).order_by("id"))
         ids = [e.pk for e in pending]
+        holder = this_process()
         InboundEvent.objects.filter(pk__in=ids, status=Status.PENDING).update(
             status=Status.PROCESSING,
             lease_owner=owner,
             lease_expires_at=lease_until,
+            lease_host=holder.host,
+            lease_process=holder.process,
             attempts=F("attempts") + 1,
         )
     for e in pending:
@@ -276,6 +273,8 @@ def _process_claimed(source: Source, course_key: str, claimed: list[InboundEvent
         run=run,
         lease_owner="",
         lease_expires_at=None,
+        lease_host="",
+        lease_process="",
         last_error="",
         last_error_code="",
     )
@@ -331,6 +330,8 @@ def _settle_failure(claimed: list[InboundEvent], exc: Exception, owner: str, t0:
     common = {
         "lease_owner": "",
         "lease_expires_at": None,
+        "lease_host": "",
+        "lease_process": "",
         "last_error": detail[:2000],
         "last_error_code": type(exc).__name__,
     }
@@ -412,23 +413,12 @@ def inbox_sweep(*, redispatch_after: float | None = None, process_overdue: bool 
     now = timezone.now()
     if redispatch_after is None:
         redispatch_after = settings.EDUVAULT_REDISPATCH_SECONDS
-    expired = InboundEvent.objects.filter(status=Status.PROCESSING, lease_expires_at__lt=now)
-    lost = "the worker's lease expired before it finished (the worker died or stalled)"
-    dead = expired.filter(attempts__gte=settings.EDUVAULT_MAX_ATTEMPTS).update(
-        status=Status.DEAD,
-        lease_owner="",
-        lease_expires_at=None,
-        processed_at=now,
-        last_error=lost,
-        last_error_code="LeaseExpired",
-    )
-    released = expired.update(
-        status=Status.PENDING,
-        lease_owner="",
-        lease_expires_at=None,
-        next_attempt_at=now,
-        last_error=lost,
-        last_error_code="LeaseExpired",
+    orphaned = leases_reclaim()
+    dead, released = _leases_lost(
+        InboundEvent.objects.filter(status=Status.PROCESSING, lease_expires_at__lt=now),
+        now=now,
+        reason="the worker's lease expired before it finished (the worker died or stalled)",
+        code="LeaseExpired",
     )
     redispatched = processed = 0
     stale = now - timedelta(seconds=redispatch_after)
@@ -447,9 +437,71 @@ def inbox_sweep(*, redispatch_after: float | None = None, process_overdue: bool 
             event = events.order_by("id").first()
             if event is not None and dispatch.course_dispatch(event):
                 redispatched += 1
-    if released or dead or redispatched or processed:
-        log.info("inbox.swept", released=released, dead=dead, redispatched=redispatched, processed=processed)
-    return {"released": released, "dead": dead, "redispatched": redispatched, "processed": processed}
+    counts = {
+        "orphaned": orphaned,
+        "released": released,
+        "dead": dead,
+        "redispatched": redispatched,
+        "processed": processed,
+    }
+    if any(counts.values()):
+        log.info("inbox.swept", **counts)
+    return counts
+
+
+def leases_reclaim() -> int:
+    """Take back at once the leases that processes of this machine held when they died (a
+    crash, a power cut): their events are due again now, rather than when the lease would
+    have expired. Leases of live processes, and of other machines, are left alone.
+    Returns how many events were put back."""
+    me = this_process()
+    holders = (
+        InboundEvent.objects.filter(status=Status.PROCESSING, lease_host=me.host)
+        .exclude(lease_process__in=("", me.process))
+        .values_list("lease_process", flat=True)
+        .distinct()
+    )
+    gone = [p for p in holders if process_gone(p)]
+    if not gone:
+        return 0
+    orphaned = InboundEvent.objects.filter(
+        status=Status.PROCESSING, lease_host=me.host, lease_process__in=gone
+    )
+    courses = list(orphaned.values_list("source_id", "course_key").distinct())
+    dead, taken = _leases_lost(
+        orphaned,
+        now=timezone.now(),
+        reason="the worker holding it on this machine died before it finished; taken back at once",
+        code="LeaseOrphaned",
+    )
+    for source_id, course_key in courses:
+        event = (
+            InboundEvent.objects.filter(source_id=source_id, course_key=course_key, status=Status.PENDING)
+            .order_by("id")
+            .first()
+        )
+        if event is not None:
+            dispatch.course_dispatch(event)
+    log.warning("inbox.leases_reclaimed", events=taken, dead=dead, courses=len(courses), processes=gone)
+    return taken + dead
+
+
+def _leases_lost(events: Any, *, now: datetime, reason: str, code: str) -> tuple[int, int]:
+    """Events whose worker is gone (``events``: PROCESSING ones): dead-lettered if that was
+    their last attempt, else due again now. Returns (dead, released)."""
+    common = {
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "lease_host": "",
+        "lease_process": "",
+        "last_error": reason,
+        "last_error_code": code,
+    }
+    dead = events.filter(attempts__gte=settings.EDUVAULT_MAX_ATTEMPTS).update(
+        status=Status.DEAD, processed_at=now, **common
+    )
+    released = events.update(status=Status.PENDING, next_attempt_at=now, dispatched_at=None, **common)
+    return dead, released
 
 
 # -- replay --------------------------------------------------------------------------------
@@ -480,6 +532,8 @@ def events_replay(
         next_attempt_at=now,
         lease_owner="",
         lease_expires_at=None,
+        lease_host="",
+        lease_process="",
         processed_at=None,
         dispatched_at=None,
     )

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
+from eduvault.feed.outbound import subscription_leases_reclaim
 from eduvault.inbox import dispatch
 from eduvault.inbox.models import Schedule
 from eduvault.inbox.services import course_process, due_courses, inbox_sweep, worker_name
@@ -169,6 +170,7 @@ class Upkeep:
                         next_exam_sweep = time.monotonic() + settings.EDUVAULT_EXAM_SWEEP_SECONDS
                         _exam_sweep()
                     inbox_sweep(process_overdue=self.process_overdue)
+                    subscription_leases_reclaim()
                     if reconcile_due():
                         threading.Thread(target=_reconcile, name="eduvault-reconcile", daemon=True).start()
                 except Exception:

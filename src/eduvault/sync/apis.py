@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -10,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eduvault.content.apis import course_for
+from eduvault.core.models import ApiToken
 from eduvault.exceptions import RunNotFound
 from eduvault.sync.models import Change, SyncRun
 from eduvault.sync.selectors import run_changes, run_get, run_list
@@ -18,6 +22,17 @@ from eduvault.sync.selectors import run_changes, run_get, run_list
 class SyncRunSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="name", read_only=True)
     counts = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    trigger_detail = serializers.SerializerMethodField()
+
+    def get_trigger_detail(self, run: SyncRun) -> dict[str, Any]:
+        """What started the run. A file's path on the server is the operators' business:
+        anyone else is shown its name only."""
+        detail = dict(run.trigger_detail or {})
+        request = self.context.get("request")
+        auth = getattr(request, "auth", None)
+        if "file" in detail and not (isinstance(auth, ApiToken) and auth.is_admin):
+            detail["file"] = PurePath(str(detail["file"])).name
+        return detail
 
     class Meta:
         model = SyncRun
@@ -70,7 +85,7 @@ def run_for(request: Request, run_id: int) -> SyncRun:
 class RunDetailApi(APIView):
     @extend_schema(responses=SyncRunSerializer)
     def get(self, request: Request, run_id: int) -> Response:
-        return Response(SyncRunSerializer(run_for(request, run_id)).data)
+        return Response(SyncRunSerializer(run_for(request, run_id), context={"request": request}).data)
 
 
 class RunChangesApi(ListAPIView):

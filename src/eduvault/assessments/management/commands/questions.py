@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from rich.table import Table
 
+from eduvault.core.bodies import parse_json
 from eduvault.core.commands import EduVaultCommand
 from eduvault.exceptions import InvalidInput, InvalidQuestion
 
@@ -87,10 +88,7 @@ class Command(EduVaultCommand):
         from eduvault.content.selectors import course_get
 
         raw = sys.stdin.buffer.read() if options["file"] == "-" else _read(options["file"])
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"{options['file']}: not JSON: {exc}") from None
+        data = parse_json(raw, what=options["file"])
         meta = data if isinstance(data, dict) else {}
         course_key = options["course"] or meta.get("course")
         subtopic = options["subtopic"] or meta.get("subtopic")
