@@ -26,7 +26,7 @@ def seed() -> dict:
     from eduvault.sync.services import course_sync_blocks
     from tests.conftest import COURSE_KEY, small_course
 
-    course_sync_blocks(course_key=COURSE_KEY, blocks=small_course().blocks_response())
+    run = course_sync_blocks(course_key=COURSE_KEY, blocks=small_course().blocks_response())
     course = Course.objects.get(key=COURSE_KEY)
     practice = Assessment.objects.filter(course=course, kind=Assessment.Kind.PRACTICE).order_by("id").first()
     subtopic = practice.subtopics[0]
@@ -53,7 +53,7 @@ def seed() -> dict:
         client_secret="secret",
         webhook_secret="whsec_" + "A" * 43 + "=",
     )
-    InboundEvent.objects.create(
+    event = InboundEvent.objects.create(
         source=source,
         event_id="seed-dead",
         type="org.openedx.content_authoring.course.published.v1",
@@ -65,13 +65,23 @@ def seed() -> dict:
         status=InboundEvent.Status.DEAD,
     )
     consumer, consumer_token = token_create(name="fuzz-consumer", role="consumer")
-    subscription_create(name="fuzz-hooks", url="http://127.0.0.1:9/hooks", token=consumer)
+    subscription, _ = subscription_create(name="fuzz-hooks", url="http://127.0.0.1:9/hooks", token=consumer)
     credentials = {
         "admin-token": token_create(name="fuzz-admin", role="admin")[1],
         "consumer-token": consumer_token,
         **{f"{role}-jwt": access_token_issue(person=person) for role, person in people.items()},
     }
-    return {"credentials": credentials, "course": COURSE_KEY, "attempt": str(attempt.pk)}
+    return {
+        "credentials": credentials,
+        "course": COURSE_KEY,
+        "question": QUESTIONS[0]["id"],
+        "assessment": practice.pk,
+        "attempt": str(attempt.pk),
+        "run": run.pk,
+        "event": event.pk,
+        "subscription": subscription.pk,
+        "learner": people["learner"].username,
+    }
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from eduvault.accounts.models import Role
 from eduvault.accounts.permissions import Admin
 from eduvault.accounts.services import TokenPair, auth_refresh, auth_sign_in, auth_sign_out, user_create
 from eduvault.core.middleware import client_address
-from eduvault.core.validation import validated
+from eduvault.core.validation import one_of, validated
 
 
 def _tokens(pair: TokenPair) -> dict:
@@ -123,7 +123,7 @@ class UserListApi(ListAPIView):
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         users = get_user_model().objects.select_related("account").order_by("username")
-        role = self.request.query_params.get("role")
+        role = one_of(self.request.query_params.get("role"), "role", Role.values)
         if role:
             users = users.filter(account__role=role)
         return users

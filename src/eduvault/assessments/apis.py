@@ -34,7 +34,7 @@ from eduvault.assessments.services import (
     questions_import,
 )
 from eduvault.content.selectors import course_get
-from eduvault.core.validation import validated, whole_number
+from eduvault.core.validation import one_of, validated, whole_number
 from eduvault.exceptions import InvalidInput, PermissionDenied, QuestionNotFound
 from eduvault.grading import question_schema, question_types
 
@@ -234,7 +234,7 @@ class AssessmentListApi(APIView):
         rows = selectors.assessments_list(
             person=_person(request),
             course=params.get("course"),
-            kind=params.get("kind"),
+            kind=one_of(params.get("kind"), "kind", Assessment.Kind.values),
             subtopic=params.get("subtopic"),
         )
         return Response({"results": selectors.assessments_data(rows[:1000])})

@@ -69,7 +69,7 @@ def parse_json(raw: bytes | str, *, max_depth: int | None = None, what: str = "t
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         reason = str(exc)
-        if "recursion" in reason.lower():
+        if "depth" in reason.lower() or "recursion" in reason.lower():
             limit = settings.EDUVAULT_MAX_JSON_DEPTH if max_depth is None else max_depth
             raise MalformedBody(
                 f"{what} nests deeper than {limit} levels; at most {limit} are accepted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import serializers
@@ -39,3 +40,15 @@ def whole_number(value: str | None, name: str, *, minimum: int = 0, maximum: int
     if number > maximum:
         raise InvalidInput(f"{name} must be at most {maximum}, not {number}")
     return number
+
+
+def one_of(value: str | None, name: str, choices: Iterable[str]) -> str | None:
+    """A query parameter that must be one of ``choices`` (None when absent or empty); a 400
+    listing them otherwise."""
+    if value in (None, ""):
+        return None
+    allowed = list(choices)
+    if value not in allowed:
+        shown = f"{value[:40]!r}" + ("..." if len(value) > 40 else "")
+        raise InvalidInput(f"{name} must be one of {', '.join(allowed)}, not {shown}")
+    return value

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from eduvault.content.apis import course_for
 from eduvault.core.models import ApiToken
+from eduvault.core.validation import one_of
 from eduvault.exceptions import RunNotFound
 from eduvault.sync.models import Change, SyncRun
 from eduvault.sync.selectors import run_changes, run_get, run_list
@@ -72,7 +73,8 @@ class CourseRunsApi(ListAPIView):
 
     def get_queryset(self):
         course = course_for(self.request, self.kwargs["key"])
-        return run_list(course=course, outcome=self.request.query_params.get("outcome"))
+        outcome = one_of(self.request.query_params.get("outcome"), "outcome", SyncRun.Outcome.values)
+        return run_list(course=course, outcome=outcome)
 
 
 def run_for(request: Request, run_id: int) -> SyncRun:
