@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 
@@ -203,6 +204,17 @@ def test_a_signed_webhook_sent_chunked_is_accepted_and_an_oversized_one_is_413(r
     assert refused.status_code == 413, refused.text
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert "at most 1,048,576 bytes" in refused.json()["detail"]
+
+    # No framing at all is a 411; an empty body, a 400; neither is a "signature refused".
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=10) as raw:
+        raw.sendall(b"POST /api/v1/webhooks/lms HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 411"), answer[:200]
+    assert b"Content-Length or Transfer-Encoding: chunked" in answer
+    empty = httpx.post(f"{url}/api/v1/webhooks/lms", content=b"", headers=headers, timeout=30)
+    assert empty.status_code == 400 and "the body is empty" in empty.json()["detail"]
     assert InboundEvent.objects.count() == 1
 
 

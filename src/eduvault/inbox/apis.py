@@ -34,6 +34,8 @@ def webhook(request: HttpRequest, source_name: str) -> JsonResponse:
     """
     try:
         body = request.body
+        if not body:
+            raise _empty_body(request)
         event, created = event_receive(source_name=source_name, body=body, headers=request.headers)
     except (EduVaultError, RequestDataTooBig) as exc:
         response = problem_for(exc, request.path)
@@ -43,6 +45,21 @@ def webhook(request: HttpRequest, source_name: str) -> JsonResponse:
         {"id": event.pk, "event_id": event.event_id, "status": "accepted" if created else "duplicate"},
         status=202 if created else 200,
     )
+
+
+class LengthRequired(InvalidInput):
+    """The request says neither how long its body is nor that it is chunked."""
+
+    status = 411
+
+
+def _empty_body(request: HttpRequest) -> InvalidInput:
+    """Why a webhook came with no body: no framing at all (411), or an empty one (400)."""
+    if "CONTENT_LENGTH" not in request.META and "HTTP_TRANSFER_ENCODING" not in request.META:
+        return LengthRequired(
+            "the event must be the body, sent with Content-Length or Transfer-Encoding: chunked"
+        )
+    return InvalidInput("the body is empty: the event must be the body")
 
 
 class EventSerializer(serializers.ModelSerializer):
