@@ -225,4 +225,6 @@ def test_a_value_outside_a_parameters_choices_is_400_listing_them(admin, path, n
 
 
 def test_an_assessment_kind_outside_the_choices_is_400(learner):
-    assert_problem(learner.get("/api/v1/assessments/?kind=quiz"), 400, "kind must be one of practice, exam, not 'quiz'")
+    assert_problem(
+        learner.get("/api/v1/assessments/?kind=quiz"), 400, "kind must be one of practice, exam, not 'quiz'"
+    )
