@@ -29,9 +29,9 @@ console = Console()
 def seed(sources: int, events: int, runs: int) -> None:
     from django.utils import timezone
 
-    from eduvault.connectors.models import Source
-    from eduvault.inbox.models import InboundEvent
-    from eduvault.sync.models import SyncRun
+    from eduvault.integrations.models import Source
+    from eduvault.pipeline.inbox.models import InboundEvent
+    from eduvault.pipeline.sync.models import SyncRun
 
     rng = random.Random(1)
     now = timezone.now()
@@ -139,8 +139,7 @@ def main() -> None:
 
     from django.test import Client
 
-    from eduvault.accounts.services import user_create
-    from eduvault.core.services import token_create
+    from eduvault.identity.services import token_create, user_create
 
     staff = Client()
     staff.force_login(user_create(username="operator", role="admin", password=None))

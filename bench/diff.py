@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from rich.console import Console
 from rich.table import Table
 
-from eduvault.connectors.openedx.normalize import normalize_blocks
-from eduvault.connectors.openedx.simulator.synthetic import author_edits, synthetic_course
-from eduvault.coursetree import count_ops, diff
+from eduvault.cores.coursetree import count_ops, diff
+from eduvault.integrations.openedx.normalize import normalize_blocks
+from eduvault.integrations.openedx.simulator.synthetic import author_edits, synthetic_course
 
 console = Console()
 
@@ -105,7 +105,7 @@ def measure_apply(result: dict) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from eduvault.sync.services import course_sync_blocks
+    from eduvault.pipeline.sync.services import course_sync_blocks
 
     course, edited = result["course"], result["edited"]
     out = {}

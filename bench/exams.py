@@ -118,11 +118,11 @@ class Key:
 
 def build_exam(time_limit: int) -> tuple[int, dict[str, Key]]:
     """Sync the course, load the question bank, create the exam: (exam id, answer key)."""
-    from eduvault.assessments.services import exam_create, questions_import
-    from eduvault.connectors.openedx.simulator.course import SimulatedCourse
-    from eduvault.content.selectors import course_get
-    from eduvault.grading import grade_try, parse_question, solution
-    from eduvault.sync.services import course_sync_blocks
+    from eduvault.cores.grading import grade_try, parse_question, solution
+    from eduvault.integrations.openedx.simulator.course import SimulatedCourse
+    from eduvault.learning.assessments.services import exam_create, questions_import
+    from eduvault.pipeline.content.selectors import course_get
+    from eduvault.pipeline.sync.services import course_sync_blocks
 
     org, number, run = COURSE_KEY.removeprefix("course-v1:").split("+")
     sim = SimulatedCourse(org, number, run, "Bench Mathematics", start="2026-01-05T07:30:00Z")
@@ -167,7 +167,7 @@ def build_exam(time_limit: int) -> tuple[int, dict[str, Key]]:
 
 def learners(count: int) -> list[str]:
     """``count`` learners without passwords (sign-in is not measured): their JWTs."""
-    from eduvault.accounts.services import access_token_issue, person_of, user_create
+    from eduvault.identity.services import access_token_issue, person_of, user_create
 
     tokens = []
     for i in range(count):
@@ -492,7 +492,7 @@ def verify(
     """Rows of (check, expected, got, ok)."""
     from django.db.models import Sum
 
-    from eduvault.assessments.models import Answer, Attempt, Response
+    from eduvault.learning.assessments.models import Answer, Attempt, Response
 
     rows = list(
         Answer.objects.filter(attempt__assessment_id=exam_id)

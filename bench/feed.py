@@ -65,9 +65,9 @@ async def stream_clients(
 
 
 def latency(base: str, token: str, clients: int, samples: int) -> list[float]:
-    from eduvault.connectors.openedx.simulator.synthetic import synthetic_course
-    from eduvault.sync.models import Change
-    from eduvault.sync.services import course_sync_blocks
+    from eduvault.integrations.openedx.simulator.synthetic import synthetic_course
+    from eduvault.pipeline.feed.models import FeedEntry
+    from eduvault.pipeline.sync.services import course_sync_blocks
 
     course = synthetic_course(200, run="LAT")
     course_sync_blocks(course_key=course.course_key, blocks=course.blocks_response())
@@ -85,7 +85,7 @@ def latency(base: str, token: str, clients: int, samples: int) -> list[float]:
             blocks = course.blocks_response()
             committed = await asyncio.to_thread(_sync_and_time, course_sync_blocks, course.course_key, blocks)
             cursor = await asyncio.to_thread(
-                lambda: Change.objects.order_by("-cursor").values_list("cursor", flat=True).first()
+                lambda: FeedEntry.objects.order_by("-cursor").values_list("cursor", flat=True).first()
             )
             deadline = time.perf_counter() + 30
             while len(arrivals.get(cursor, [])) < clients and time.perf_counter() < deadline:
@@ -110,14 +110,14 @@ def throughput(base: str, token: str, changes: int) -> dict[str, float]:
     import httpx
     from django.db import connection
 
-    from eduvault.connectors.openedx.simulator.synthetic import synthetic_course
-    from eduvault.feed.selectors import Scope, feed_read
-    from eduvault.sync.models import Change
-    from eduvault.sync.services import course_sync_blocks
+    from eduvault.integrations.openedx.simulator.synthetic import synthetic_course
+    from eduvault.pipeline.feed.models import FeedEntry
+    from eduvault.pipeline.feed.selectors import Scope, feed_read
+    from eduvault.pipeline.sync.services import course_sync_blocks
 
     course = synthetic_course(changes, run="THR")
     course_sync_blocks(course_key=course.course_key, blocks=course.blocks_response())
-    total = Change.objects.count()
+    total = FeedEntry.objects.count()
     out: dict[str, float] = {"changes": total}
 
     t0 = time.perf_counter()
@@ -162,7 +162,7 @@ def main() -> None:
         raise SystemExit("this benchmark needs PostgreSQL")
     database = scratch_database(args.postgres, "eduvault_bench_feed")
     django_on(database)
-    from eduvault.core.services import token_create
+    from eduvault.identity.services import token_create
 
     _, token = token_create(name="bench", role="admin")
     port = free_port()

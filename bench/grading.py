@@ -1,6 +1,6 @@
 """Benchmark: the worst a question's patterns can cost a grade, against an ordinary grade.
 
-Author patterns run on RE2 (``eduvault.grading.patterns``): matching takes time linear in the
+Author patterns run on RE2 (``eduvault.cores.grading.patterns``): matching takes time linear in the
 answer's length times the pattern's compiled size, and both are bounded (answers: 1,000
 characters; a pattern: 2,000 instructions; a question's patterns: 20,000 together). This
 measures, in one run:
@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from rich.console import Console
 from rich.table import Table
 
-from eduvault.grading import grade_try, parse_question
-from eduvault.grading.patterns import MAX_PROGRAM_SIZE, MAX_QUESTION_PROGRAM_SIZE, compiled
-from eduvault.grading.text_input import MAX_ANSWER_LENGTH
+from eduvault.cores.grading import grade_try, parse_question
+from eduvault.cores.grading.patterns import MAX_PROGRAM_SIZE, MAX_QUESTION_PROGRAM_SIZE, compiled
+from eduvault.cores.grading.text_input import MAX_ANSWER_LENGTH
 
 console = Console()
 

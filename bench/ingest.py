@@ -118,10 +118,10 @@ def acceptance(base: str, token: str, seconds: float, senders: int) -> dict:
 
 
 def end_to_end(base_env: dict, samples: int, logs: Path) -> list[float]:
-    from eduvault.connectors.openedx.simulator import OpenEdxSimulator
-    from eduvault.connectors.openedx.simulator.synthetic import synthetic_course
-    from eduvault.connectors.services import source_add
-    from eduvault.content.models import Course
+    from eduvault.integrations.openedx.simulator import OpenEdxSimulator
+    from eduvault.integrations.openedx.simulator.synthetic import synthetic_course
+    from eduvault.integrations.services import source_add
+    from eduvault.pipeline.content.models import Course
 
     port = free_port()
     env = {**base_env, "EDUVAULT_QUEUE_PREFIX": f"bench-{uuid.uuid4().hex[:6]}"}
@@ -184,9 +184,9 @@ def main() -> None:
 
     database = scratch_database(args.postgres, "eduvault_bench_ingest")
     django_on(database)
-    from eduvault.connectors.services import source_add
-    from eduvault.core.services import token_create
-    from eduvault.inbox.models import InboundEvent
+    from eduvault.identity.services import token_create
+    from eduvault.integrations.services import source_add
+    from eduvault.pipeline.inbox.models import InboundEvent
 
     source_add(
         platform="openedx",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from eduvault.connectors.openedx.simulator import OpenEdxSimulator, SimulatedCourse
+from eduvault.integrations.openedx.simulator import OpenEdxSimulator, SimulatedCourse
 
 CLIENT_ID, CLIENT_SECRET = "eduvault-sync", "s3cret-client-secret"
 COURSE_KEY = "course-v1:MIE+MATH-T+2026_T1"
@@ -67,7 +67,7 @@ def course(simulator: OpenEdxSimulator) -> SimulatedCourse:
 
 @pytest.fixture
 def source(db, simulator: OpenEdxSimulator):
-    from eduvault.connectors.services import source_add
+    from eduvault.integrations.services import source_add
 
     return source_add(
         platform="openedx",
@@ -80,7 +80,7 @@ def source(db, simulator: OpenEdxSimulator):
 
 @pytest.fixture
 def admin_token(db) -> str:
-    from eduvault.core.services import token_create
+    from eduvault.identity.services import token_create
 
     return token_create(name="admin", role="admin")[1]
 
@@ -132,7 +132,7 @@ def run_cli(*args: str, check: bool = False, timeout: float = 120, **kwargs) -> 
 @pytest.fixture(autouse=True)
 def _fresh_source_cache():
     """Each test registers its own sources; forget those of the test before."""
-    from eduvault.inbox import services
+    from eduvault.pipeline.inbox import services
 
     services._sources.clear()
     yield

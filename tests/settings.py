@@ -33,5 +33,5 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-# Sign-in throttling is tested on its own (tests/accounts/test_throttling.py sets the rates).
+# Sign-in throttling is tested on its own (tests/identity/test_throttling.py sets the rates).
 EDUVAULT_SIGN_IN_RATE = EDUVAULT_SIGN_IN_ACCOUNT_RATE = "10000/min"

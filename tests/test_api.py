@@ -11,8 +11,8 @@ import httpx
 import pytest
 from rest_framework.test import APIClient
 
-from eduvault.core.services import token_create, token_revoke
-from eduvault.sync.services import course_sync_blocks
+from eduvault.identity.services import token_create, token_revoke
+from eduvault.pipeline.sync.services import course_sync_blocks
 from tests.conftest import COURSE_KEY, database_env, small_course
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,7 @@ def test_a_consumer_sees_only_its_courses(synced):
 
 
 def api_run_id(course_key: str) -> int:
-    from eduvault.sync.models import SyncRun
+    from eduvault.pipeline.sync.models import SyncRun
 
     return SyncRun.objects.filter(course_key=course_key).latest("id").pk
 

@@ -17,14 +17,13 @@ from drf_spectacular.generators import SchemaGenerator
 from eduvault_openedx import sender
 from rest_framework.test import APIClient
 
-from eduvault.accounts.services import access_token_issue, person_of, user_create
-from eduvault.connectors.services import source_add
-from eduvault.core.services import token_create
-from eduvault.feed.models import Subscription
-from eduvault.inbox import signatures
-from eduvault.inbox.models import InboundEvent
-from eduvault.sync.models import SyncRun
-from eduvault.sync.services import course_sync_blocks
+from eduvault.identity.services import access_token_issue, person_of, token_create, user_create
+from eduvault.integrations.services import source_add
+from eduvault.kernel import signing as signatures
+from eduvault.pipeline.feed.models import Subscription
+from eduvault.pipeline.inbox.models import InboundEvent
+from eduvault.pipeline.sync.models import SyncRun
+from eduvault.pipeline.sync.services import course_sync_blocks
 from tests.conftest import COURSE_KEY, small_course
 
 pytestmark = pytest.mark.django_db

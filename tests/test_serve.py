@@ -21,17 +21,17 @@ import pytest
 from django.utils import timezone
 from eduvault_openedx import sender
 
-from eduvault.assessments.models import Assessment
-from eduvault.connectors.openedx.simulator import OpenEdxSimulator
-from eduvault.connectors.services import source_add
-from eduvault.content.models import Course
-from eduvault.inbox import signatures
-from eduvault.inbox.models import InboundEvent
-from eduvault.sync.models import SyncRun
-from eduvault.sync.services import course_sync_blocks
-from tests.assessments.conftest import QUADRATICS, someone
+from eduvault.integrations.openedx.simulator import OpenEdxSimulator
+from eduvault.integrations.services import source_add
+from eduvault.kernel import signing as signatures
+from eduvault.learning.assessments.models import Assessment
+from eduvault.pipeline.content.models import Course
+from eduvault.pipeline.inbox.models import InboundEvent
+from eduvault.pipeline.sync.models import SyncRun
+from eduvault.pipeline.sync.services import course_sync_blocks
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, COURSE_KEY, small_course
-from tests.inbox.test_brokers import wait_for
+from tests.learning.assessments.conftest import QUADRATICS, someone
+from tests.pipeline.inbox.test_brokers import wait_for
 from tests.stack import Stack
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -259,6 +259,6 @@ def test_a_server_killed_while_it_holds_a_claim_takes_it_back_at_once_when_start
         )
         assert time.monotonic() - restarted < 20
         event = InboundEvent.objects.get()
-        assert event.attempts == 2 and event.lease_process == "" and event.run is not None
+        assert event.attempts == 2 and event.lease_process == "" and event.result["outcome"] == "applied"
         assert list(SyncRun.objects.values_list("outcome", flat=True)) == ["applied"]
         assert Course.objects.get(key=COURSE_KEY).version == 1

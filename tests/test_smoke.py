@@ -1,7 +1,7 @@
 import pytest
 
-from eduvault.sync.models import SyncRun
-from eduvault.sync.services import course_sync
+from eduvault.pipeline.sync.models import SyncRun
+from eduvault.pipeline.sync.services import course_sync
 
 
 @pytest.mark.django_db

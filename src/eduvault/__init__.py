@@ -1,3 +1,3 @@
 """Edu Vault: keeps a school's services in step with its learning platform."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

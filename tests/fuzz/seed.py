@@ -13,17 +13,21 @@ import orjson
 
 
 def seed() -> dict:
-    from eduvault.accounts.services import access_token_issue, person_of, user_create
-    from eduvault.assessments.demo import QUESTIONS
-    from eduvault.assessments.models import Assessment
-    from eduvault.assessments.services import attempt_answer, attempt_start, exam_create, questions_import
-    from eduvault.connectors.services import source_add
-    from eduvault.content.models import Course
-    from eduvault.core.services import token_create
-    from eduvault.feed.outbound import subscription_create
-    from eduvault.grading import parse_question, solution
-    from eduvault.inbox.models import InboundEvent
-    from eduvault.sync.services import course_sync_blocks
+    from eduvault.cores.grading import parse_question, solution
+    from eduvault.identity.services import access_token_issue, person_of, token_create, user_create
+    from eduvault.integrations.services import source_add
+    from eduvault.learning.assessments.demo import QUESTIONS
+    from eduvault.learning.assessments.models import Assessment
+    from eduvault.learning.assessments.services import (
+        attempt_answer,
+        attempt_start,
+        exam_create,
+        questions_import,
+    )
+    from eduvault.pipeline.content.models import Course
+    from eduvault.pipeline.feed.webhooks import subscription_create
+    from eduvault.pipeline.inbox.models import InboundEvent
+    from eduvault.pipeline.sync.services import course_sync_blocks
     from tests.conftest import COURSE_KEY, small_course
 
     run = course_sync_blocks(course_key=COURSE_KEY, blocks=small_course().blocks_response())
@@ -58,7 +62,8 @@ def seed() -> dict:
         event_id="seed-dead",
         type="org.openedx.content_authoring.course.published.v1",
         priority="background",
-        course_key=COURSE_KEY,
+        subject="course",
+        subject_key=COURSE_KEY,
         payload={},
         received_at=course.created_at,
         next_attempt_at=course.created_at,

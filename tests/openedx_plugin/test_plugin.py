@@ -91,9 +91,9 @@ def test_block_and_catalog_signals(queued, django_capture_on_commit_callbacks):
         "schedule_data": {"start": "2026-01-05T00:00:00+00:00", "pacing": "instructor"},
     }
     # Every one is a CloudEvent Edu Vault accepts.
-    from eduvault.inbox.types import parse_cloud_event
+    from eduvault.integrations.openedx.events import parse_cloud_event
 
-    assert {parse_cloud_event(e).course_key for e in (published, deleted, catalog)} == {COURSE}
+    assert {parse_cloud_event(e).subject_key for e in (published, deleted, catalog)} == {COURSE}
 
 
 @pytest.mark.django_db

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from eduvault.core.logging import configure_logging
+from eduvault.kernel.logging import configure_logging
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -125,23 +125,25 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "eduvault.core",
-    "eduvault.accounts",
-    "eduvault.connectors",
-    "eduvault.content",
-    "eduvault.sync",
-    "eduvault.inbox",
-    "eduvault.feed",
-    "eduvault.assessments",
-    "eduvault.monitoring",
-    "eduvault.console",
+    # In layers, from the bottom (docs/architecture.md).
+    "eduvault.kernel",
+    "eduvault.identity",
+    "eduvault.integrations",
+    "eduvault.pipeline.inbox",
+    "eduvault.pipeline.outbox",
+    "eduvault.pipeline.content",
+    "eduvault.pipeline.feed",
+    "eduvault.pipeline.sync",
+    "eduvault.learning.assessments",
+    "eduvault.operations.monitoring",
+    "eduvault.operations.console",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
-    "eduvault.core.middleware.RequestContextMiddleware",
-    "eduvault.core.middleware.RequestSizeLimitMiddleware",
+    "eduvault.kernel.middleware.RequestContextMiddleware",
+    "eduvault.kernel.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -183,7 +185,7 @@ SERVESTATIC_USE_FINDERS = True  # serve admin assets without a collectstatic ste
 # Request bodies: the API reads small JSON documents; anything bigger is refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 EDUVAULT_MAX_REQUEST_BYTES = 1024 * 1024
-#: JSON bodies nested deeper than this are refused with 400 (see eduvault.core.bodies).
+#: JSON bodies nested deeper than this are refused with 400 (see eduvault.kernel.bodies).
 EDUVAULT_MAX_JSON_DEPTH = int(os.environ.get("EDUVAULT_MAX_JSON_DEPTH", "32"))
 
 SESSION_COOKIE_HTTPONLY = True
@@ -192,14 +194,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["eduvault.core.authentication.ApiTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["eduvault.core.permissions.HasApiToken"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["eduvault.identity.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["eduvault.identity.permissions.HasApiToken"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["eduvault.core.bodies.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["eduvault.kernel.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "eduvault.core.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "eduvault.kernel.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "eduvault.core.problems.exception_handler",
+    "EXCEPTION_HANDLER": "eduvault.kernel.problems.exception_handler",
     "UNAUTHENTICATED_USER": None,
     # Never read X-Forwarded-For here: `eduvault serve` puts the client's address in
     # REMOTE_ADDR, from the proxies listed in EDUVAULT_TRUSTED_PROXIES only.
@@ -221,9 +223,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Synchronized course trees, their versions, sync runs and changes.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["eduvault.core.permissions.HasApiToken"],
-    "SERVE_AUTHENTICATION": ["eduvault.core.authentication.ApiTokenAuthentication"],
-    # <id:…> path parameters (eduvault.core.converters): row ids in a signed 64-bit column.
+    "SERVE_PERMISSIONS": ["eduvault.identity.permissions.HasApiToken"],
+    "SERVE_AUTHENTICATION": ["eduvault.identity.authentication.ApiTokenAuthentication"],
+    "ENUM_NAME_OVERRIDES": {
+        "DeliveryStatusEnum": "eduvault.pipeline.outbox.models.Delivery.Status",
+        "InboundEventStatusEnum": "eduvault.pipeline.inbox.models.InboundEvent.Status",
+    },
+    # <id:…> path parameters (eduvault.kernel.converters): row ids in a signed 64-bit column.
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}
     },
@@ -239,7 +245,8 @@ EDUVAULT_HTTP_ATTEMPTS = int(os.environ.get("EDUVAULT_HTTP_ATTEMPTS", "4"))
 EDUVAULT_BROKER_URL = os.environ.get("EDUVAULT_BROKER_URL", "")
 #: Queues are named <prefix>.critical, <prefix>.high and <prefix>.background.
 EDUVAULT_QUEUE_PREFIX = os.environ.get("EDUVAULT_QUEUE_PREFIX", "eduvault")
-#: Event type -> priority class overrides, e.g. '{"org.openedx.learning…": "critical"}'.
+#: Event type -> priority class overrides, e.g. '{"org.openedx.learning…": "critical"}'
+#: (the classes: eduvault.kernel.priorities).
 EDUVAULT_EVENT_PRIORITIES = json.loads(os.environ.get("EDUVAULT_EVENT_PRIORITIES") or "{}")
 EDUVAULT_MAX_ATTEMPTS = int(os.environ.get("EDUVAULT_MAX_ATTEMPTS", "10"))
 EDUVAULT_RETRY_BASE_SECONDS = float(os.environ.get("EDUVAULT_RETRY_BASE_SECONDS", "10"))
@@ -254,6 +261,10 @@ EDUVAULT_COALESCE_MAX_SECONDS = float(os.environ.get("EDUVAULT_COALESCE_MAX_SECO
 EDUVAULT_SWEEP_SECONDS = float(os.environ.get("EDUVAULT_SWEEP_SECONDS", "5"))
 #: A due event handed to the broker this long ago and still pending is handed over again.
 EDUVAULT_REDISPATCH_SECONDS = float(os.environ.get("EDUVAULT_REDISPATCH_SECONDS", "30"))
+#: How often the outbox's deliverer looks for due deliveries when nothing woke it.
+EDUVAULT_DELIVER_SECONDS = float(os.environ.get("EDUVAULT_DELIVER_SECONDS", "1"))
+#: How often expired refresh tokens and old sign-in counts are purged.
+EDUVAULT_PURGE_SECONDS = float(os.environ.get("EDUVAULT_PURGE_SECONDS", "3600"))
 #: How often every source's courses are reconciled (0: never).
 EDUVAULT_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECONCILE_SECONDS", "3600"))
 

@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from eduvault.accounts.apis import RefreshApi, SignInApi, SignOutApi, UserListApi
-from eduvault.assessments import apis as assessments
-from eduvault.content.apis import CourseDetailApi, CourseListApi, CourseTreeApi
-from eduvault.core.apis import MeApi
-from eduvault.feed.apis import (
+from eduvault.identity.apis import MeApi, RefreshApi, SignInApi, SignOutApi, UserListApi
+from eduvault.learning.assessments import apis as assessments
+from eduvault.operations.monitoring import views as monitoring
+from eduvault.pipeline.content.apis import CourseDetailApi, CourseListApi
+from eduvault.pipeline.feed.apis import (
     ChangeFeedApi,
     SubscriptionAttemptsApi,
     SubscriptionDetailApi,
@@ -14,9 +14,15 @@ from eduvault.feed.apis import (
     SubscriptionListApi,
     stream,
 )
-from eduvault.inbox.apis import EventDetailApi, EventListApi, EventReplayApi, EventReplayOneApi, webhook
-from eduvault.monitoring import views as monitoring
-from eduvault.sync.apis import CourseRunsApi, RunChangesApi, RunDetailApi
+from eduvault.pipeline.inbox.apis import (
+    EventDetailApi,
+    EventListApi,
+    EventReplayApi,
+    EventReplayOneApi,
+    webhook,
+)
+from eduvault.pipeline.outbox import apis as outbox
+from eduvault.pipeline.sync.apis import CourseRunsApi, CourseTreeApi, RunChangesApi, RunDetailApi
 
 api_v1 = [
     path("me", MeApi.as_view(), name="me"),
@@ -89,17 +95,25 @@ api_v1 = [
     path("events/replay", EventReplayApi.as_view(), name="event-replay"),
     path("events/<id:event_id>/", EventDetailApi.as_view(), name="event-detail"),
     path("events/<id:event_id>/replay", EventReplayOneApi.as_view(), name="event-replay-one"),
+    path("deliveries/", outbox.DeliveryListApi.as_view(), name="delivery-list"),
+    path("deliveries/replay", outbox.DeliveryReplayApi.as_view(), name="delivery-replay"),
+    path("deliveries/<id:delivery_id>/", outbox.DeliveryDetailApi.as_view(), name="delivery-detail"),
+    path(
+        "deliveries/<id:delivery_id>/replay",
+        outbox.DeliveryReplayOneApi.as_view(),
+        name="delivery-replay-one",
+    ),
 ]
 
 urlpatterns = [
     path("healthz", monitoring.healthz, name="healthz"),
     path("readyz", monitoring.readyz, name="readyz"),
     path("metrics", monitoring.metrics, name="metrics"),
-    path("console/", include("eduvault.console.urls")),
+    path("console/", include("eduvault.operations.console.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
 ]
 
-handler404 = "eduvault.core.problems.not_found"
-handler500 = "eduvault.core.problems.server_error"
+handler404 = "eduvault.kernel.problems.not_found"
+handler500 = "eduvault.kernel.problems.server_error"

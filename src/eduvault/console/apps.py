@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class ConsoleConfig(AppConfig):
-    name = "eduvault.console"
-    label = "console"
-    verbose_name = "Operations console"

@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class ContentConfig(AppConfig):
-    name = "eduvault.content"
-    label = "content"
-    verbose_name = "Course content"

@@ -1,0 +1,170 @@
+"""The interface every platform integration implements, and the registry of integrations.
+
+An integration is one package per platform (``integrations/openedx``, ...): its HTTP client
+(auth, paging, rate limits, timeouts), its webhook verification and parsing into work, its
+normalizer to the canonical tree, and, later, the learner records it reads and writes. It
+declares what registering a source of its platform takes, and offers each capability it
+has; the layers above ask for a capability and never learn which platform they talk to::
+
+    @integrations.register("openedx")
+    class OpenEdx(Integration):
+        title = "Open edX"
+        settings_fields = ("client_id",)
+        secret_fields = ("client_secret",)
+
+        def structure(self) -> StructureReader: ...
+        def webhooks(self) -> WebhookReceiver: ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from eduvault.cores.coursetree import CourseTree
+from eduvault.kernel.errors import EduVaultError, InvalidInput
+from eduvault.kernel.registry import Registry
+
+
+class CapabilityMissing(EduVaultError):
+    """This platform's integration cannot do that."""
+
+    status = 422
+
+
+@dataclass
+class FetchedCourse:
+    """A course structure read from a source and normalized."""
+
+    key: str
+    title: str
+    tree: CourseTree
+    #: The platform's own version or publish time, when it reports one.
+    source_version: str = ""
+    source_timestamp: datetime | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class StructureReader(Protocol):
+    """Reads course structures from the platform (the content direction)."""
+
+    def fetch_course(self, course_key: str) -> FetchedCourse: ...
+
+    def list_courses(self) -> Iterator[str]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An inbound event, verified and parsed by its platform's integration: the work it asks
+    for. Stored once per source and ``event_id`` (the platform's id, or a key derived from
+    what the event is about when the platform gives none)."""
+
+    event_id: str
+    type: str
+    #: The kind of work: ``course`` (re-read its structure), later ``record``, ``enrollment``.
+    subject: str
+    #: Which one: a course key, a record's natural key.
+    subject_key: str
+    payload: dict[str, Any]
+    #: The priority class the type has unless configuration says otherwise.
+    priority: str = "background"
+    time: datetime | None = None
+
+
+class WebhookReceiver(Protocol):
+    """Verifies a webhook delivery and parses it into work (nothing is stored here)."""
+
+    def receive(self, *, body: bytes, headers: Mapping[str, str]) -> list[Arrival]:
+        """Raise ``AuthenticationFailed`` (bad signature), ``InvalidInput`` (malformed) or
+        ``InvalidEvent`` (unknown type, bad data); else the work the delivery asks for."""
+        ...
+
+
+class Integration:
+    """A platform. Subclass, declare, register with :data:`integrations`."""
+
+    #: The registry name; set by :func:`register`.
+    platform: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    #: What registering a source takes besides its name and base URL: plain settings, and
+    #: secrets (sealed at rest, never printed).
+    settings_fields: ClassVar[tuple[str, ...]] = ()
+    optional_settings: ClassVar[tuple[str, ...]] = ()
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+
+    # -- capabilities: each returns None where the platform has none ----------------------------
+
+    def structure(self) -> StructureReader | None:
+        return None
+
+    def webhooks(self) -> WebhookReceiver | None:
+        return None
+
+    @classmethod
+    def normalize_structure(cls, document: Any, *, kind_map: Mapping[str, str] | None = None) -> CourseTree:
+        """A course structure document of the platform (a saved API response) as a tree."""
+        raise CapabilityMissing(f"{cls.title or cls.platform} course structures cannot be read from a file")
+
+    @classmethod
+    def check_values(cls, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Split what an operator gave into (settings, secrets); InvalidInput naming what is
+        missing or unknown."""
+        known = set(cls.settings_fields) | set(cls.optional_settings) | set(cls.secret_fields)
+        unknown = sorted(k for k, v in values.items() if k not in known and v not in (None, ""))
+        if unknown:
+            raise InvalidInput(f"{cls.title} sources take no {', '.join(unknown)}")
+        missing = [k for k in (*cls.settings_fields, *cls.secret_fields) if not values.get(k)]
+        if missing:
+            options = ", ".join("--" + m.replace("_", "-") for m in missing)
+            raise InvalidInput(f"a {cls.title} source needs {options}")
+        names = (*cls.settings_fields, *cls.optional_settings)
+        settings = {k: values[k] for k in names if values.get(k) not in (None, "")}
+        secrets = {k: values[k] for k in cls.secret_fields if values.get(k)}
+        return settings, secrets
+
+
+integrations: Registry[type[Integration]] = Registry("platform")
+
+
+def register(platform: str):  # type: ignore[no-untyped-def]
+    def decorate(cls: type[Integration]) -> type[Integration]:
+        cls.platform = platform
+        integrations.add(platform, cls)
+        return cls
+
+    return decorate
+
+
+def integration_class(platform: str) -> type[Integration]:
+    try:
+        return integrations.get(platform)
+    except KeyError:
+        raise InvalidInput(
+            f"unknown platform {platform!r}; Edu Vault integrates {', '.join(integrations) or 'none'}"
+        ) from None
+
+
+def integration_for(source: Any) -> Integration:
+    """The integration of a registered source."""
+    return integration_class(source.platform)(source)
+
+
+def structure_reader(source: Any) -> StructureReader:
+    reader = integration_for(source).structure()
+    if reader is None:
+        raise CapabilityMissing(f"{source.name} ({source.platform}) has no course structures to read")
+    return reader
+
+
+def webhook_receiver(source: Any) -> WebhookReceiver:
+    receiver = integration_for(source).webhooks()
+    if receiver is None:
+        raise CapabilityMissing(f"{source.name} ({source.platform}) sends no webhooks Edu Vault reads")
+    return receiver

@@ -1,0 +1,440 @@
+"""The assessments API: question bank, assessments, attempts, results and mastery.
+
+Learners, instructors and admins call it with the JWT access token they get from
+``/api/v1/auth/token``; admin API tokens are let in as admins (scripts, operators).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eduvault.cores.grading import question_schema, question_types
+from eduvault.identity.models import Role
+from eduvault.identity.permissions import AnyPerson, Staff, caller_person, caller_role
+from eduvault.identity.tokens import Person
+from eduvault.kernel.errors import InvalidInput, PermissionDenied, QuestionNotFound
+from eduvault.kernel.validation import one_of, validated, whole_number
+from eduvault.learning.assessments import selectors
+from eduvault.learning.assessments.models import Assessment
+from eduvault.learning.assessments.services import (
+    assessment_update,
+    attempt_answer,
+    attempt_expire_overdue,
+    attempt_read,
+    attempt_start,
+    attempt_submit,
+    exam_create,
+    extra_time_grant,
+    question_archive,
+    question_save,
+    questions_import,
+)
+from eduvault.pipeline.content.selectors import course_get
+
+
+def _actor(request: Request) -> str:
+    person = caller_person(request)
+    return str(person) if person is not None else f"token:{request.auth.name}"
+
+
+def _person(request: Request) -> Person:
+    """The caller as a person (an admin API token acts as a nameless admin)."""
+    person = caller_person(request)
+    if person is not None:
+        return person
+    return Person(id=0, username=f"token:{request.auth.name}", role=Role.ADMIN)
+
+
+def _signed_in(request: Request) -> Person:
+    person = caller_person(request)
+    if person is None:
+        raise PermissionDenied("attempts belong to people: sign in at /api/v1/auth/token")
+    return person
+
+
+# -- question bank ------------------------------------------------------------------------------
+
+
+class QuestionTypesApi(APIView):
+    permission_classes = [Staff]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, description="Each question type with its JSON Schema.")
+    def get(self, request: Request) -> Response:
+        return Response({name: question_schema(name) for name in question_types()})
+
+
+class QuestionListApi(APIView):
+    permission_classes = [Staff]
+
+    class NewQuestionInput(serializers.Serializer):
+        subtopic = serializers.CharField(max_length=500)
+        document = serializers.JSONField()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("subtopic", OpenApiTypes.STR),
+            OpenApiParameter("tag", OpenApiTypes.STR),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        operation_id="v1_courses_questions_list",
+    )
+    def get(self, request: Request, key: str) -> Response:
+        course = course_get(key=key)
+        rows = selectors.questions_list(
+            course=course, subtopic=request.query_params.get("subtopic"), tag=request.query_params.get("tag")
+        )
+        return Response({"results": [selectors.question_data(q) for q in rows]})
+
+    @extend_schema(request=NewQuestionInput, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request, key: str) -> Response:
+        data = validated(self.NewQuestionInput, request.data)
+        question, outcome = question_save(
+            course=course_get(key=key),
+            subtopic=data["subtopic"],
+            document=data["document"],
+            actor=_actor(request),
+        )
+        code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
+        return Response({**selectors.question_data(question), "outcome": outcome}, status=code)
+
+
+class QuestionDetailApi(APIView):
+    permission_classes = [Staff]
+
+    class QuestionVersionInput(serializers.Serializer):
+        subtopic = serializers.CharField(max_length=500, required=False)
+        document = serializers.JSONField()
+
+    def _current(self, key: str, question_key: str) -> Any:
+        course = course_get(key=key)
+        question = selectors.questions_list(course=course).filter(key=question_key).first()
+        if question is None:
+            raise QuestionNotFound(f"{course.key} has no question {question_key!r}")
+        return course, question
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, key: str, question_key: str) -> Response:
+        return Response(selectors.question_data(self._current(key, question_key)[1]))
+
+    @extend_schema(
+        request=QuestionVersionInput,
+        responses=OpenApiTypes.OBJECT,
+        description="Save a new version of the question.",
+    )
+    def put(self, request: Request, key: str, question_key: str) -> Response:
+        data = validated(self.QuestionVersionInput, request.data)
+        course, current = self._current(key, question_key)
+        question, outcome = question_save(
+            course=course,
+            subtopic=data.get("subtopic") or current.subtopic,
+            document=data["document"],
+            actor=_actor(request),
+            key=question_key,
+        )
+        return Response({**selectors.question_data(question), "outcome": outcome})
+
+    @extend_schema(responses={204: None}, description="Take the question out of the bank (attempts keep it).")
+    def delete(self, request: Request, key: str, question_key: str) -> Response:
+        question_archive(course=course_get(key=key), key=question_key, actor=_actor(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QuestionImportApi(APIView):
+    permission_classes = [Staff]
+
+    class QuestionImportInput(serializers.Serializer):
+        subtopic = serializers.CharField(max_length=500)
+        questions = serializers.JSONField()
+        partial = serializers.BooleanField(default=False)
+
+    @extend_schema(
+        request=QuestionImportInput,
+        responses=OpenApiTypes.OBJECT,
+        description="Import questions. If any is invalid, nothing is imported (422 listing each) unless partial.",
+    )
+    def post(self, request: Request, key: str) -> Response:
+        data = validated(self.QuestionImportInput, request.data)
+        report = questions_import(
+            course=course_get(key=key),
+            subtopic=data["subtopic"],
+            documents=data["questions"],
+            partial=data["partial"],
+            actor=_actor(request),
+        )
+        return Response(report.as_dict())
+
+
+class QuestionExportApi(APIView):
+    permission_classes = [Staff]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("subtopic", OpenApiTypes.STR, required=True)],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request, key: str) -> Response:
+        subtopic = request.query_params.get("subtopic")
+        if not subtopic:
+            raise InvalidInput("subtopic: give the subtopic whose questions to export")
+        return Response(selectors.questions_export(course=course_get(key=key), subtopic=subtopic))
+
+
+# -- assessments ----------------------------------------------------------------------------------
+
+
+class SettingsInput(serializers.Serializer):
+    title = serializers.CharField(max_length=500, required=False)
+    attempt_limit = serializers.IntegerField(min_value=1, max_value=1000, allow_null=True, required=False)
+    passing_threshold = serializers.FloatField(min_value=0, max_value=1, required=False)
+    questions_per_attempt = serializers.IntegerField(
+        min_value=1, max_value=1000, allow_null=True, required=False
+    )
+    shuffle = serializers.BooleanField(required=False)
+    feedback = serializers.ChoiceField(choices=Assessment.Feedback.choices, required=False)
+    max_tries = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    time_limit_seconds = serializers.IntegerField(
+        min_value=1, max_value=30 * 86400, allow_null=True, required=False
+    )
+    grace_seconds = serializers.IntegerField(min_value=0, max_value=3600, allow_null=True, required=False)
+    opens_at = serializers.DateTimeField(allow_null=True, required=False)
+    due_at = serializers.DateTimeField(allow_null=True, required=False)
+    mastery_rule = serializers.JSONField(allow_null=True, required=False)
+    subtopics = serializers.ListField(
+        child=serializers.CharField(max_length=500), max_length=500, required=False
+    )
+
+
+class AssessmentListApi(APIView):
+    permission_classes = [AnyPerson]
+
+    class ExamInput(SettingsInput):
+        course = serializers.CharField(max_length=255)
+        title = serializers.CharField(max_length=500)
+        subtopics = serializers.ListField(
+            child=serializers.CharField(max_length=500), min_length=1, max_length=500
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("course", OpenApiTypes.STR),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=Assessment.Kind.values),
+            OpenApiParameter("subtopic", OpenApiTypes.STR),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        operation_id="v1_assessments_list",
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        rows = selectors.assessments_list(
+            person=_person(request),
+            course=params.get("course"),
+            kind=one_of(params.get("kind"), "kind", Assessment.Kind.values),
+            subtopic=params.get("subtopic"),
+        )
+        return Response({"results": selectors.assessments_data(rows[:1000])})
+
+    @extend_schema(
+        request=ExamInput, responses={201: OpenApiTypes.OBJECT}, description="Create an exam (staff)."
+    )
+    def post(self, request: Request) -> Response:
+        if caller_role(request) not in (Role.INSTRUCTOR, Role.ADMIN):
+            raise PermissionDenied("only instructors and admins create exams")
+        data = validated(self.ExamInput, request.data)
+        course = course_get(key=data.pop("course"))
+        exam = exam_create(
+            course=course,
+            title=data.pop("title"),
+            subtopics=data.pop("subtopics"),
+            actor=_actor(request),
+            **data,
+        )
+        return Response(selectors.assessment_data(exam), status=status.HTTP_201_CREATED)
+
+
+class AssessmentDetailApi(APIView):
+    permission_classes = [AnyPerson]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, assessment_id: int) -> Response:
+        return Response(selectors.assessment_data(selectors.assessment_get(assessment_id=assessment_id)))
+
+    @extend_schema(
+        request=SettingsInput, responses=OpenApiTypes.OBJECT, description="Change settings (staff)."
+    )
+    def patch(self, request: Request, assessment_id: int) -> Response:
+        if caller_role(request) not in (Role.INSTRUCTOR, Role.ADMIN):
+            raise PermissionDenied("only instructors and admins change assessments")
+        data = validated(SettingsInput, request.data)
+        assessment = assessment_update(assessment_id=assessment_id, actor=_actor(request), **data)
+        return Response(selectors.assessment_data(assessment))
+
+
+class ExtraTimeApi(APIView):
+    permission_classes = [Staff]
+
+    class ExtraTimeInput(serializers.Serializer):
+        learner = serializers.CharField(max_length=150)
+        seconds = serializers.IntegerField(min_value=0, max_value=7 * 86400)
+
+    @extend_schema(
+        request=ExtraTimeInput, responses=OpenApiTypes.OBJECT, description="Grant a learner extra time."
+    )
+    def post(self, request: Request, assessment_id: int) -> Response:
+        data = validated(self.ExtraTimeInput, request.data)
+        grant = extra_time_grant(assessment_id=assessment_id, actor=_actor(request), **data)
+        return Response({"assessment": assessment_id, "learner": data["learner"], "seconds": grant.seconds})
+
+
+class AssessmentResultsApi(APIView):
+    permission_classes = [Staff]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, description="Results per learner, and totals.")
+    def get(self, request: Request, assessment_id: int) -> Response:
+        attempt_expire_overdue(assessment_id=assessment_id)
+        assessment = selectors.assessment_get(assessment_id=assessment_id)
+        return Response(selectors.assessment_results(assessment=assessment))
+
+
+# -- attempts ------------------------------------------------------------------------------------------
+
+
+class AttemptStartApi(APIView):
+    permission_classes = [AnyPerson]
+
+    @extend_schema(
+        request=None,
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
+        description="Start an attempt (201), or resume the one already open (200).",
+    )
+    def post(self, request: Request, assessment_id: int) -> Response:
+        person = _signed_in(request)
+        attempt, new = attempt_start(assessment_id=assessment_id, person=person)
+        return Response(
+            selectors.attempt_data(attempt, person=person),
+            status=status.HTTP_201_CREATED if new else status.HTTP_200_OK,
+        )
+
+
+class AttemptListApi(APIView):
+    permission_classes = [AnyPerson]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("assessment", OpenApiTypes.INT),
+            OpenApiParameter("learner", OpenApiTypes.STR),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        description="Your attempts (staff: anyone's, filtered by learner).",
+        operation_id="v1_attempts_list",
+    )
+    def get(self, request: Request) -> Response:
+        person = _person(request)
+        params = request.query_params
+        assessment_id = whole_number(params.get("assessment"), "assessment")
+        if person.role == Role.LEARNER:
+            attempt_expire_overdue(learner_id=person.id)
+        rows = selectors.attempts_list(
+            person=person, assessment_id=assessment_id, learner=params.get("learner")
+        )
+        return Response({"results": [selectors.attempt_brief(a) for a in rows[:500]]})
+
+
+class AttemptDetailApi(APIView):
+    permission_classes = [AnyPerson]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, attempt_id: str) -> Response:
+        person = _person(request)
+        attempt = attempt_read(attempt_id=attempt_id, person=person)
+        return Response(selectors.attempt_data(attempt, person=person))
+
+
+class AnswerApi(APIView):
+    permission_classes = [AnyPerson]
+
+    class AnswerInput(serializers.Serializer):
+        client_id = serializers.CharField(max_length=100)
+        question = serializers.CharField(max_length=100)
+        answer = serializers.JSONField(allow_null=True)
+
+    @extend_schema(
+        request=AnswerInput,
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
+        description=(
+            "Answer one question. Send a new client_id with each answer; sending the same one again "
+            "(a retry) returns the first result (200) and counts once."
+        ),
+    )
+    def post(self, request: Request, attempt_id: str) -> Response:
+        person = _signed_in(request)
+        data = validated(self.AnswerInput, request.data)
+        outcome = attempt_answer(attempt_id=attempt_id, person=person, **data)
+        return Response(
+            outcome.result, status=status.HTTP_200_OK if outcome.repeated else status.HTTP_201_CREATED
+        )
+
+
+class SubmitApi(APIView):
+    permission_classes = [AnyPerson]
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, description="Submit (idempotent).")
+    def post(self, request: Request, attempt_id: str) -> Response:
+        person = _signed_in(request)
+        attempt = attempt_submit(attempt_id=attempt_id, person=person)
+        return Response(selectors.attempt_data(attempt, person=person))
+
+
+# -- learners and mastery ----------------------------------------------------------------------------
+
+
+class LearnerResultsApi(APIView):
+    permission_classes = [AnyPerson]
+
+    @extend_schema(parameters=[OpenApiParameter("course", OpenApiTypes.STR)], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, username: str) -> Response:
+        person = _person(request)
+        if person.role == Role.LEARNER and username != person.username:
+            raise PermissionDenied("learners see their own results only")
+        user = selectors.learner_get(username=username)
+        attempt_expire_overdue(learner_id=user.pk)
+        return Response(
+            {
+                "learner": {"id": user.pk, "username": username},
+                **selectors.learner_results(learner_id=user.pk, course=request.query_params.get("course")),
+            }
+        )
+
+
+class MasteryApi(APIView):
+    permission_classes = [AnyPerson]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("course", OpenApiTypes.STR),
+            OpenApiParameter("learner", OpenApiTypes.STR),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        description="Mastery per subtopic: yours, or (staff) a learner's.",
+    )
+    def get(self, request: Request) -> Response:
+        person = _person(request)
+        learner = request.query_params.get("learner")
+        if learner and learner != person.username:
+            if person.role == Role.LEARNER:
+                raise PermissionDenied("learners see their own mastery only")
+            learner_id = selectors.learner_get(username=learner).pk
+        else:
+            learner_id = person.id
+        return Response(
+            {
+                "results": selectors.mastery_list(
+                    learner_id=learner_id, course=request.query_params.get("course")
+                )
+            }
+        )

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class AssessmentsConfig(AppConfig):
+    name = "eduvault.learning.assessments"
+    label = "assessments"
+    verbose_name = "Assessments, grading and mastery"
+
+    def ready(self) -> None:
+        # Practice assessments follow the course's subtopics (a sync subscription); timed
+        # attempts past their deadline are closed (a periodic job).
+        from eduvault.learning.assessments import jobs, subscriptions  # noqa: F401

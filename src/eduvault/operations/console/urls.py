@@ -1,0 +1,29 @@
+from django.urls import path
+
+from eduvault.operations.console import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("runs/", views.runs, name="runs"),
+    path("runs/<id:run_id>/", views.run, name="run"),
+    path("courses/", views.courses, name="courses"),
+    path("courses/<str:key>/", views.course, name="course"),
+    path("courses/<str:key>/diff", views.course_diff, name="course-diff"),
+    path("courses/<str:key>/rollback", views.course_rollback_view, name="course-rollback"),
+    path("events/", views.events, name="events"),
+    path("events/replay", views.events_replay_matching, name="events-replay"),
+    path("events/<id:event_id>/", views.event, name="event"),
+    path("events/<id:event_id>/replay", views.event_replay, name="event-replay"),
+    path("audit/", views.audit, name="audit"),
+    path("subscriptions/", views.subscriptions, name="subscriptions"),
+    path(
+        "subscriptions/<id:subscription_id>/enable", views.subscription_reenable, name="subscription-enable"
+    ),
+    path("deliveries/", views.deliveries, name="deliveries"),
+    path("deliveries/replay", views.deliveries_replay_view, name="deliveries-replay"),
+    path("deliveries/<id:delivery_id>/", views.delivery, name="delivery"),
+]

@@ -1,0 +1,286 @@
+"""The change feed (``GET /api/v1/changes``) and its live stream (``GET /api/v1/stream``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import orjson
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eduvault.identity.models import ApiToken
+from eduvault.identity.permissions import IsAdminToken
+from eduvault.identity.services import access_token_verify, token_authenticate
+from eduvault.identity.tokens import looks_like_jwt
+from eduvault.kernel.db import released
+from eduvault.kernel.errors import AuthenticationFailed, EduVaultError, InvalidInput, PermissionDenied
+from eduvault.kernel.problems import problem_for
+from eduvault.kernel.validation import whole_number
+from eduvault.pipeline.feed import broadcast
+from eduvault.pipeline.feed.selectors import (
+    MAX_PAGE,
+    FeedItem,
+    Scope,
+    feed_page,
+    feed_read,
+    subscription_attempts,
+    subscriptions_health,
+)
+from eduvault.pipeline.feed.webhooks import (
+    OPS,
+    subscription_create,
+    subscription_delete,
+    subscription_enable,
+    subscription_get,
+)
+from eduvault.pipeline.outbox.models import DeliveryAttempt
+
+
+def _cursor(value: str | None, name: str) -> int:
+    return whole_number(value, name) or 0
+
+
+class ChangeFeedApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "after",
+                OpenApiTypes.INT,
+                description="the last cursor you have (default: from the beginning)",
+            ),
+            OpenApiParameter(
+                "limit", OpenApiTypes.INT, description=f"at most this many changes (≤ {MAX_PAGE})"
+            ),
+            OpenApiParameter("course", OpenApiTypes.STR, many=True, description="only these courses"),
+            OpenApiParameter("kind", OpenApiTypes.STR, many=True, description="only these kinds"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        description="Changes in commit order. Resume with after=next_cursor: nothing is missed or repeated.",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        params = request.query_params
+        after = _cursor(params.get("after"), "after")
+        limit = min(whole_number(params.get("limit"), "limit", minimum=1) or 100, MAX_PAGE)
+        scope = Scope.of(request.auth, courses=params.getlist("course"), kinds=params.getlist("kind"))
+        entries, next_cursor = feed_page(after=after, limit=limit, scope=scope)
+        body = (
+            b'{"results":['
+            + b",".join(e.json for e in entries)
+            + b'],"next_cursor":'
+            + str(next_cursor).encode()
+            + b"}"
+        )
+        return HttpResponse(body, content_type="application/json")
+
+
+async def stream(request: HttpRequest) -> HttpResponse:
+    """Server-Sent Events: each change as ``id: <cursor>`` and ``data: <the feed's JSON>``.
+
+    ``Last-Event-ID`` (or ``?after=``) resumes exactly after that cursor; without either the
+    stream starts with the next change. Comments keep idle connections open; a client that
+    falls too far behind gets an ``event: resync`` naming the cursor to resume the feed from.
+    """
+    try:
+        token = await _authenticate(request)
+        resume = request.headers.get("Last-Event-ID") or request.GET.get("after")
+        scope = Scope.of(token, courses=request.GET.getlist("course"), kinds=request.GET.getlist("kind"))
+        after = _cursor(resume, "Last-Event-ID") if resume not in (None, "") else None
+    except EduVaultError as exc:
+        response = problem_for(exc, request.path)
+        assert response is not None
+        return response
+    hub = await broadcast.hub()
+    client = hub.register(scope)
+    if after is None:
+        after = hub.head
+    response = StreamingHttpResponse(_events(hub, client, after), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # proxies must not buffer the stream
+    return response
+
+
+async def _authenticate(request: HttpRequest) -> ApiToken:
+    """The stream's API token: 401 without a valid credential; 403 for a person's valid JWT,
+    which may not read the stream (the change feed is for consumers and operators)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value:
+        raise AuthenticationFailed("An API token is required: send 'Authorization: Bearer <token>'.")
+    if looks_like_jwt(value):
+        person = access_token_verify(token=value)  # 401 unless valid
+        raise PermissionDenied(
+            f"{person.username} is signed in as a {person.role}: the stream needs an API token "
+            "(a consumer or admin token)"
+        )
+    return await sync_to_async(released(token_authenticate), thread_sensitive=False)(value=value)
+
+
+def _event(entry: FeedItem) -> bytes:
+    return b"id: " + str(entry.cursor).encode() + b"\nevent: change\ndata: " + entry.json + b"\n\n"
+
+
+async def _events(hub: broadcast.Hub, client: broadcast.Client, after: int) -> AsyncIterator[bytes]:
+    last = after
+    try:
+        yield b"retry: 3000\n\n"
+        # What the client missed, from the database; live entries meanwhile wait in its queue.
+        while True:
+            page = await sync_to_async(feed_read, thread_sensitive=False)(
+                after=last, limit=500, scope=client.scope
+            )
+            for entry in page:
+                yield _event(entry)
+                last = entry.cursor
+            if len(page) < 500:
+                break
+        heartbeat = settings.EDUVAULT_STREAM_HEARTBEAT_SECONDS
+        while True:
+            try:
+                item = await asyncio.wait_for(client.queue.get(), timeout=heartbeat)
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            if item is broadcast.RESYNC:
+                yield (
+                    b"event: resync\ndata: "
+                    + orjson.dumps({"next_cursor": last, "reason": "too far behind"})
+                    + b"\n\n"
+                )
+                return
+            if item.cursor <= last:
+                continue
+            yield _event(item)
+            last = item.cursor
+    finally:
+        hub.unregister(client)
+
+
+# -- subscriptions (admin) -----------------------------------------------------------------
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    """A subscription and how its deliveries stand (from the outbox)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+    courses = serializers.ListField(child=serializers.CharField())
+    kinds = serializers.ListField(child=serializers.CharField())
+    ops = serializers.ListField(child=serializers.CharField())
+    token = serializers.CharField(allow_null=True)
+    enabled = serializers.BooleanField()
+    disabled_reason = serializers.CharField()
+    disabled_at = serializers.DateTimeField(allow_null=True)
+    cursor = serializers.IntegerField(help_text="the last feed cursor turned into deliveries")
+    waiting = serializers.IntegerField(help_text="deliveries not yet delivered")
+    attempts = serializers.IntegerField(help_text="attempts of the oldest waiting delivery")
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    failing_since = serializers.DateTimeField(allow_null=True)
+    last_attempt = serializers.DictField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+def _health(subscription_id: int) -> dict:
+    return next(s for s in subscriptions_health() if s["id"] == subscription_id)
+
+
+class SubscriptionCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    url = serializers.URLField(max_length=1000)
+    courses = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    kinds = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    ops = serializers.ListField(child=serializers.ChoiceField(choices=OPS), required=False, default=list)
+    token = serializers.CharField(
+        required=False, help_text="a consumer token whose scope deliveries stay within"
+    )
+    from_start = serializers.BooleanField(required=False, default=False)
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    delivery_id = serializers.CharField(source="delivery.idempotency_key")
+    cursor = serializers.IntegerField(source="delivery.payload.entry.cursor")
+
+    class Meta:
+        model = DeliveryAttempt
+        fields = [
+            "id",
+            "delivery_id",
+            "cursor",
+            "attempt",
+            "ok",
+            "status_code",
+            "latency_ms",
+            "response_excerpt",
+            "error",
+            "created_at",
+        ]
+
+
+class SubscriptionListApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(responses=SubscriptionSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(SubscriptionSerializer(subscriptions_health(), many=True).data)
+
+    @extend_schema(
+        request=SubscriptionCreateSerializer,
+        responses=SubscriptionSerializer,
+        description="Create a subscription. The response carries its signing secret, shown this once.",
+    )
+    def post(self, request: Request) -> Response:
+        body = SubscriptionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        token_name = data.pop("token", None)
+        token = None
+        if token_name:
+            token = ApiToken.objects.filter(name=token_name, revoked_at__isnull=True).first()
+            if token is None:
+                raise InvalidInput(f"no live token named {token_name!r}")
+        subscription, secret = subscription_create(token=token, **data)
+        return Response(
+            {**SubscriptionSerializer(_health(subscription.pk)).data, "secret": secret}, status=201
+        )
+
+
+class SubscriptionDetailApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(responses=SubscriptionSerializer)
+    def get(self, request: Request, subscription_id: int) -> Response:
+        return Response(SubscriptionSerializer(_health(subscription_get(name_or_id=subscription_id).pk)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, subscription_id: int) -> Response:
+        subscription_delete(subscription=subscription_get(name_or_id=subscription_id))
+        return Response(status=204)
+
+
+class SubscriptionEnableApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(request=None, responses=SubscriptionSerializer)
+    def post(self, request: Request, subscription_id: int) -> Response:
+        subscription = subscription_enable(subscription=subscription_get(name_or_id=subscription_id))
+        return Response(SubscriptionSerializer(_health(subscription.pk)).data)
+
+
+class SubscriptionAttemptsApi(ListAPIView):
+    """The subscription's delivery attempts, newest first."""
+
+    permission_classes = [IsAdminToken]
+    serializer_class = DeliveryAttemptSerializer
+
+    def get_queryset(self):
+        return subscription_attempts(subscription=subscription_get(name_or_id=self.kwargs["subscription_id"]))

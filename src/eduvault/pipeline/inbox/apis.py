@@ -1,0 +1,161 @@
+"""The webhook receiver, and the admin API over the inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eduvault.identity.permissions import IsAdminToken
+from eduvault.integrations.services import source_get
+from eduvault.kernel.errors import EduVaultError, InvalidInput
+from eduvault.kernel.problems import problem_for
+from eduvault.kernel.validation import MAX_ID
+from eduvault.pipeline.inbox.models import InboundEvent
+from eduvault.pipeline.inbox.selectors import event_get, event_list
+from eduvault.pipeline.inbox.services import event_receive, events_replay
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, source_name: str) -> JsonResponse:
+    """``POST /api/v1/webhooks/<source>``: a signed delivery, verified and parsed as the
+    source's platform sends them (Open edX: a CloudEvent under Standard Webhooks).
+
+    202 once its events are committed to the inbox; 200 when every one was stored before.
+    """
+    try:
+        body = request.body
+        if not body:
+            raise _empty_body(request)
+        stored = event_receive(source_name=source_name, body=body, headers=request.headers)
+    except (EduVaultError, RequestDataTooBig) as exc:
+        response = problem_for(exc, request.path)
+        assert response is not None
+        return response
+    events = [
+        {"id": e.pk, "event_id": e.event_id, "status": "accepted" if created else "duplicate"}
+        for e, created in stored
+    ]
+    first = events[0] if events else {"id": None, "event_id": None, "status": "duplicate"}
+    return JsonResponse(
+        {**first, "events": events}, status=202 if any(created for _, created in stored) else 200
+    )
+
+
+class LengthRequired(InvalidInput):
+    """The request says neither how long its body is nor that it is chunked."""
+
+    status = 411
+
+
+def _empty_body(request: HttpRequest) -> InvalidInput:
+    """Why a webhook came with no body: no framing at all (411), or an empty one (400)."""
+    if "CONTENT_LENGTH" not in request.META and "HTTP_TRANSFER_ENCODING" not in request.META:
+        return LengthRequired(
+            "the event must be the body, sent with Content-Length or Transfer-Encoding: chunked"
+        )
+    return InvalidInput("the body is empty: the event must be the body")
+
+
+class EventSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = InboundEvent
+        fields = [
+            "id",
+            "source",
+            "event_id",
+            "type",
+            "priority",
+            "subject",
+            "subject_key",
+            "via",
+            "status",
+            "attempts",
+            "received_at",
+            "next_attempt_at",
+            "lease_owner",
+            "lease_expires_at",
+            "processed_at",
+            "last_error",
+            "last_error_code",
+            "result",
+            "payload",
+        ]
+
+
+class EventListApi(ListAPIView):
+    """Inbox events, newest first; filter with ``status``, ``source`` and ``course``."""
+
+    serializer_class = EventSerializer
+    permission_classes = [IsAdminToken]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        status = params.get("status")
+        source = source_get(name=params["source"]) if params.get("source") else None
+        return event_list(
+            status=status, source=source, subject_key=params.get("course") or params.get("subject")
+        )
+
+
+class EventDetailApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(responses=EventSerializer)
+    def get(self, request: Request, event_id: int) -> Response:
+        return Response(EventSerializer(event_get(event_id=event_id)).data)
+
+
+class ReplaySerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=10_000, required=False
+    )
+    status = serializers.ChoiceField(choices=InboundEvent.Status.values, required=False)
+    source = serializers.CharField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("ids") and not attrs.get("status"):
+            raise serializers.ValidationError("give the ids to replay, or a status (and optionally a source)")
+        return attrs
+
+
+class EventReplayApi(APIView):
+    """Replay events: ``{"ids": [...]}`` or ``{"status": "dead", "source": "lms"}``."""
+
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(
+        request=ReplaySerializer,
+        responses=EventSerializer(many=True),
+        operation_id="v1_events_replay_matching",
+    )
+    def post(self, request: Request) -> Response:
+        body = ReplaySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        source = source_get(name=body.validated_data["source"]) if body.validated_data.get("source") else None
+        replayed = events_replay(
+            ids=body.validated_data.get("ids"), status=body.validated_data.get("status"), source=source
+        )
+        return Response({"replayed": [e.pk for e in replayed]}, status=202)
+
+
+class EventReplayOneApi(APIView):
+    permission_classes = [IsAdminToken]
+
+    @extend_schema(request=None, responses=EventSerializer)
+    def post(self, request: Request, event_id: int) -> Response:
+        event_get(event_id=event_id)
+        replayed = events_replay(ids=[event_id])
+        return Response({"replayed": [e.pk for e in replayed]}, status=202)
