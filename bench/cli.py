@@ -41,7 +41,9 @@ def timed(argv: list[str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
@@ -71,7 +73,9 @@ def main() -> None:
                 times[name].append(timed(argv))
 
     median = {name: statistics.median(values) for name, values in times.items()}
-    table = Table(title=f"Whole processes, medians of {args.repeat} (input: {args.size:,} blocks, {megabytes:.0f} MB)")
+    table = Table(
+        title=f"Whole processes, medians of {args.repeat} (input: {args.size:,} blocks, {megabytes:.0f} MB)"
+    )
     for column in ("command", "seconds", "ratio", "target"):
         table.add_column(column, justify="left" if column == "command" else "right")
     help_ratio = median["eduvault --help"] / median["python (empty)"]
@@ -83,7 +87,9 @@ def main() -> None:
         f"{help_ratio:.2f}",
         "< 0.3 s " + ("met" if median["eduvault --help"] < 0.3 else "MISSED"),
     )
-    table.add_row("python: json.load of both files", f"{median['python: json.load of both files']:.3f}", "1.00", "")
+    table.add_row(
+        "python: json.load of both files", f"{median['python: json.load of both files']:.3f}", "1.00", ""
+    )
     table.add_row(
         "eduvault diff OLD NEW",
         f"{median['eduvault diff OLD NEW']:.3f}",

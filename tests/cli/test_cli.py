@@ -128,7 +128,10 @@ def test_sync_show_history_rollback(files):
     history = run_cli("history", COURSE_KEY, check=True).stdout
     assert "1→2" in history and "applied" in history and "file old.json" in history
     runs = json.loads(run_cli("history", COURSE_KEY, "--json", check=True).stdout)
-    assert [(r["version_after"], r["trigger_summary"]) for r in runs] == [(1, "file old.json"), (2, "file new.json")]
+    assert [(r["version_after"], r["trigger_summary"]) for r in runs] == [
+        (1, "file old.json"),
+        (2, "file new.json"),
+    ]
 
     rollback = run_cli("rollback", COURSE_KEY, "--to-version", "1", check=True)
     assert "version 2 → 3" in rollback.stdout
@@ -311,7 +314,9 @@ def test_the_demo_runs_end_to_end(tmp_path):
     source = Source.objects.get(name="demo-openedx")
     assert not source.enabled and "the demo's simulator has stopped" in source.disabled_reason
     listed = json.loads(run_cli("source", "list", "--json", env=env, check=True).stdout)
-    assert [(s["name"], s["enabled"], s["secrets"]) for s in listed] == [("demo-openedx", False, ["client_secret"])]
+    assert [(s["name"], s["enabled"], s["secrets"]) for s in listed] == [
+        ("demo-openedx", False, ["client_secret"])
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -325,6 +330,8 @@ def test_listings_as_json_and_djangos_commands_under_one_command():
     assert json.loads(run_cli("deliveries", "list", "--json", check=True).stdout) == []
     assert json.loads(run_cli("subscription", "list", "--json", check=True).stdout) == []
     bad = run_cli("events", "list", "--status", "sleeping")
-    assert bad.returncode == 2 and "status must be one of pending, processing, done, failed, dead" in bad.stderr
+    assert (
+        bad.returncode == 2 and "status must be one of pending, processing, done, failed, dead" in bad.stderr
+    )
     shown = run_cli("django", "showmigrations", "feed", check=True).stdout
     assert "[X] 0001_initial" in shown

@@ -19,8 +19,6 @@ import pkgutil
 import sys
 from typing import Any
 
-from rich_argparse import RichHelpFormatter
-
 from eduvault import __version__
 from eduvault.cli.base import Command, setup_django
 from eduvault.kernel.errors import EduVaultError
@@ -30,28 +28,45 @@ registered: Registry[type[Command]] = Registry("command")
 
 
 class Parser(argparse.ArgumentParser):
-    """Every parser, the subcommands' too, draws its help with rich."""
+    """Every parser, the subcommands' too, draws its help with rich (loaded only when help or
+    a usage error is drawn)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", RichHelpFormatter)
-        super().__init__(*args, **kwargs)
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        from rich_argparse import RichHelpFormatter
+
+        return RichHelpFormatter(prog=self.prog)
+
+
+def command_names() -> dict[str, str]:
+    """{command name: module name} of every module in :mod:`eduvault.cli.commands`, found
+    without importing any."""
+    from eduvault.cli import commands as package
+
+    return {
+        info.name.replace("_", "-"): f"{package.__name__}.{info.name}"
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
+    }
+
+
+def load(name: str, module: str) -> type[Command]:
+    """Register (once) and return the command of one module."""
+    if name not in registered:
+        cls = importlib.import_module(module).Command
+        cls.name = name
+        registered.add(name, cls)
+    return registered.get(name)
 
 
 def discover() -> Registry[type[Command]]:
-    """Register every command module of :mod:`eduvault.cli.commands` (once)."""
-    if len(registered):
-        return registered
-    from eduvault.cli import commands as package
-
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        cls = module.Command
-        cls.name = info.name.replace("_", "-")
-        registered.add(cls.name, cls)
+    """Register every command module of :mod:`eduvault.cli.commands`."""
+    for name, module in command_names().items():
+        load(name, module)
     return registered
 
 
-def build_parser() -> Parser:
+def build_parser(only: str | None = None) -> Parser:
+    """The parser of every command, or of the command ``only`` (what running one command
+    needs: the other modules are not even imported)."""
     parser = Parser(
         prog="eduvault",
         description="Edu Vault keeps a school's learning platforms and its own services in step.",
@@ -59,7 +74,9 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"eduvault {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=Parser)
-    for name, cls in discover().items():
+    names = command_names()
+    commands = [(only, load(only, names[only]))] if only in names else discover().items()
+    for name, cls in commands:
         command_parser = sub.add_parser(name, help=cls.help, description=cls.__doc__ or cls.help)
         cls().add_arguments(command_parser)
     return parser
@@ -90,10 +107,11 @@ def run(command: Command, options: dict[str, Any]) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not argv:
-        parser.print_help()
+        build_parser().print_help()
         sys.exit(0)
+    # Running one command builds (and imports) that command alone.
+    parser = build_parser(only=argv[0])
     options = vars(parser.parse_args(argv))
     name = options.pop("command")
     sys.exit(run(registered.get(name)(), options))

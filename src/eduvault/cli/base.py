@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
-from rich.console import Console
 
 from eduvault.kernel.errors import EduVaultError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Failed(EduVaultError):
@@ -37,11 +40,20 @@ class Command:
     #: Whether the embedded database is migrated before it runs (not for `migrate` itself).
     migrate_first: ClassVar[bool] = True
 
-    def __init__(self) -> None:
-        # Piped output is not wrapped at 80 columns: tables stay readable in logs and files.
-        width = None if sys.stdout.isatty() else 160
-        self.console = Console(highlight=False, soft_wrap=True, width=width)
-        self.err = Console(stderr=True, highlight=False)
+    @cached_property
+    def console(self) -> Console:
+        """Standard output, for people. Piped output is not wrapped at 80 columns: tables stay
+        readable in logs and files."""
+        from rich.console import Console
+
+        return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+
+    @cached_property
+    def err(self) -> Console:
+        """Standard error: progress, notes, errors."""
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the command's arguments (argparse)."""

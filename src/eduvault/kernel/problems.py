@@ -8,6 +8,7 @@ with ``type``, ``title``, ``status``, ``detail`` and ``instance``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -71,33 +72,53 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
     return [f"{prefix}{detail}"]
 
 
+@dataclass(frozen=True)
+class Problem:
+    """An error as people and clients are told it (RFC 9457's fields)."""
+
+    status: int
+    title: str
+    detail: str
+    type: str = "about:blank"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def problem_of(exc: Exception) -> Problem | None:
+    """What an exception means for whoever caused it, or None if it is not one we expect (a
+    bug: it is logged with its traceback and answered 500). The one mapping of errors: the
+    API renders it as problem+json, the console as a page, the command line as a line."""
+    if isinstance(exc, EduVaultError):
+        extra = {"problems": exc.problems} if isinstance(exc, InvalidStructure) else {}
+        return Problem(
+            exc.status, exc.title, exc.detail, f"urn:eduvault:problem:{_slug(type(exc).__name__)}", extra
+        )
+    if isinstance(exc, drf.NotAuthenticated):
+        return Problem(401, "Unauthorized", "An API token is required: send 'Authorization: Bearer <token>'.")
+    if isinstance(exc, drf.APIException):
+        detail, extra = _drf_detail(exc)
+        return Problem(exc.status_code, _drf_title(exc), detail, extra=extra)
+    if isinstance(exc, Http404):
+        return Problem(404, "Not found", str(exc) or "Not found.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return Problem(403, "Forbidden", str(exc) or "Permission denied.")
+    if isinstance(exc, RequestDataTooBig):
+        return Problem(413, "Request body too large", str(exc))
+    return None
+
+
 def problem_for(exc: Exception, instance: str | None = None) -> JsonResponse | None:
     """The problem+json response for an exception, or None if it is not one we expect."""
-    extra: dict[str, Any] = {}
-    if isinstance(exc, EduVaultError):
-        status, title, detail = exc.status, exc.title, exc.detail
-        type_ = f"urn:eduvault:problem:{_slug(type(exc).__name__)}"
-        if isinstance(exc, InvalidStructure):
-            extra["problems"] = exc.problems
-    elif isinstance(exc, drf.NotAuthenticated):
-        status, title, type_ = 401, "Unauthorized", "about:blank"
-        detail = "An API token is required: send 'Authorization: Bearer <token>'."
-    elif isinstance(exc, drf.APIException):
-        status, title = exc.status_code, _drf_title(exc)
-        detail, extra = _drf_detail(exc)
-        type_ = "about:blank"
-    elif isinstance(exc, Http404):
-        status, title, detail, type_ = 404, "Not found", str(exc) or "Not found.", "about:blank"
-    elif isinstance(exc, DjangoPermissionDenied):
-        status, title, detail, type_ = 403, "Forbidden", str(exc) or "Permission denied.", "about:blank"
-    elif isinstance(exc, RequestDataTooBig):
-        status, title, detail, type_ = 413, "Request body too large", str(exc), "about:blank"
-    else:
+    problem = problem_of(exc)
+    if problem is None:
         return None  # a bug: let Django log it and answer 500
-    log.info("api.problem", status=status, problem=type(exc).__name__, detail=detail, path=instance)
+    log.info(
+        "api.problem", status=problem.status, problem=type(exc).__name__, detail=problem.detail, path=instance
+    )
     # A plain JSON response, not a DRF Response: a problem is JSON whatever renderer the
     # view negotiated (the schema view would otherwise render it as YAML).
-    response = problem_response(status, title, detail, type_=type_, instance=instance, **extra)
+    response = problem_response(
+        problem.status, problem.title, problem.detail, type_=problem.type, instance=instance, **problem.extra
+    )
     if isinstance(exc, TooManyAttempts):
         response["Retry-After"] = str(int(exc.retry_after))
     if isinstance(exc, drf.APIException):
@@ -105,7 +126,7 @@ def problem_for(exc: Exception, instance: str | None = None) -> JsonResponse | N
             response["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
         if getattr(exc, "wait", None) is not None:
             response["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
-    elif status == 401:
+    elif problem.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="eduvault"'
     return response
 

@@ -279,7 +279,11 @@ def test_a_course_is_unique_per_source_and_its_key(simulator, course, source):
     from tests.conftest import CLIENT_ID, CLIENT_SECRET
 
     other = source_add(
-        platform="openedx", name="lms2", base_url=simulator.base_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+        platform="openedx",
+        name="lms2",
+        base_url=simulator.base_url,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
     )
     course_sync(course_key=COURSE_KEY, source=source)
     course_sync(course_key=COURSE_KEY, source=other)

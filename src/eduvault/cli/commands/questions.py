@@ -8,7 +8,6 @@ import orjson
 from rich.table import Table
 
 from eduvault.cli.base import Command as BaseCommand
-from eduvault.kernel.bodies import parse_json
 from eduvault.kernel.errors import InvalidInput, InvalidQuestion
 
 
@@ -84,6 +83,7 @@ class Command(BaseCommand):
         self.console.print(table)
 
     def _import(self, options: dict[str, Any]) -> None:
+        from eduvault.kernel.bodies import parse_json
         from eduvault.learning.assessments.services import questions_import
         from eduvault.pipeline.content.selectors import course_get
 

@@ -101,6 +101,10 @@ class Node:
         return f"Node({self.id!r}, {self.kind!r}, {self.fields!r}, children={len(self.children)})"
 
 
+#: A node as plain data: (id, kind, fields, children, parent, content hash or None).
+Row = tuple[str, str, dict[str, Any], list[str], str | None, str | None]
+
+
 class CourseTree:
     """A validated course tree. ``nodes`` holds every node with each parent before its
     children (preorder from :func:`link` and ``apply``, level order from a normalizer)."""
@@ -172,6 +176,23 @@ class CourseTree:
         root = self.nodes[self.root]
         inner = self.subtree_hashes().get(self.root)
         return _hexdigest(_dumps((self.root, inner or (root.kind, root.fields)), option=_SORT))
+
+    def to_rows(self) -> tuple[str, list[Row], dict[str, str] | None]:
+        """The tree as plain data (root, rows in the tree's order, subtree hashes if known),
+        cheap to send to another process (``marshal``, ``pickle``); :meth:`from_rows`
+        rebuilds it exactly."""
+        rows = [(n.id, n.kind, n.fields, n.children, n.parent, n._hash) for n in self.nodes.values()]
+        return self.root, rows, self._subtree_hashes
+
+    @classmethod
+    def from_rows(
+        cls, root: str, rows: list[Row], subtree_hashes: dict[str, str] | None = None
+    ) -> CourseTree:
+        with gc_paused():
+            tree = cls(root, {row[0]: Node(*row) for row in rows})
+        if subtree_hashes is not None:
+            tree.set_subtree_hashes(subtree_hashes)
+        return tree
 
     def to_nested(self, start: str | None = None) -> dict[str, Any]:
         """Nested JSON-ready objects: id, kind, title, attributes, children."""

@@ -28,6 +28,7 @@ from eduvault.identity.throttling import sign_in_check, sign_in_failed, sign_in_
 from eduvault.integrations.models import Source
 from eduvault.kernel.errors import EduVaultError, InvalidInput, TooManyAttempts
 from eduvault.kernel.middleware import client_address
+from eduvault.kernel.problems import problem_of
 from eduvault.kernel.validation import whole_number
 from eduvault.operations.console import selectors
 from eduvault.operations.console.charts import stacked_bars
@@ -77,9 +78,14 @@ def staff_only(view: View) -> View:
         try:
             return view(request, *args, **kwargs)
         except EduVaultError as exc:
-            log.info("console.error", path=request.path, error=exc.detail, error_code=type(exc).__name__)
+            problem = problem_of(exc)
+            assert problem is not None
+            log.info("console.error", path=request.path, error=problem.detail, error_code=type(exc).__name__)
             return render(
-                request, "console/error.html", {"status": exc.status, "detail": exc.detail}, status=exc.status
+                request,
+                "console/error.html",
+                {"status": problem.status, "detail": problem.detail},
+                status=problem.status,
             )
 
     return wrapped
