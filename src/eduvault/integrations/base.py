@@ -18,7 +18,7 @@ has; the layers above ask for a capability and never learn which platform they t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -84,6 +84,34 @@ class WebhookReceiver(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class RecordFacts:
+    """A learner record as a platform states it (a grade, a completion, an enrollment, ...):
+    its kind, the platform's natural key for it, its fields, and the platform's own time."""
+
+    kind: str
+    key: str
+    fields: dict[str, Any]
+    source_time: datetime | None = None
+
+
+class RecordReader(Protocol):
+    """Reads learner records from the platform (the reconcile's safety net for lost events)."""
+
+    def read_records(self, *, course_key: str, kinds: Iterable[str]) -> Iterator[RecordFacts]: ...
+
+    def close(self) -> None: ...
+
+
+class RecordWriter(Protocol):
+    """Writes learner records to the platform: the outbox channel its deliveries go through
+    (registered like any channel), and how a record becomes a delivery's payload."""
+
+    channel: str
+
+    def payload_of(self, record: RecordFacts) -> dict[str, Any]: ...
+
+
 class Integration:
     """A platform. Subclass, declare, register with :data:`integrations`."""
 
@@ -105,6 +133,12 @@ class Integration:
         return None
 
     def webhooks(self) -> WebhookReceiver | None:
+        return None
+
+    def records_reader(self) -> RecordReader | None:
+        return None
+
+    def records_writer(self) -> RecordWriter | None:
         return None
 
     @classmethod

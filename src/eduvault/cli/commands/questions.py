@@ -8,6 +8,7 @@ import orjson
 from rich.table import Table
 
 from eduvault.cli.base import Command as BaseCommand
+from eduvault.cli.base import json_flag
 from eduvault.kernel.errors import InvalidInput, InvalidQuestion
 
 
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         listing = actions.add_parser("list", help="list a course's questions", description="List questions.")
         listing.add_argument("--course", metavar="COURSE_KEY", required=True)
         listing.add_argument("--subtopic", metavar="SUBTOPIC_ID")
+        json_flag(listing)
         actions.add_parser("types", help="list the question types", description="List the question types.")
 
     def handle(self, *, action: str, **options: Any) -> None:
@@ -67,10 +69,25 @@ class Command(BaseCommand):
             return
         from eduvault.learning.assessments.selectors import questions_list
 
+        questions = list(questions_list(course=course, subtopic=options["subtopic"]))
+        if options["json"]:
+            self.emit_json(
+                [
+                    {
+                        "id": q.key,
+                        "version": q.version,
+                        "type": q.type,
+                        "subtopic": q.subtopic,
+                        "tags": q.tags,
+                    }
+                    for q in questions
+                ]
+            )
+            return
         table = Table(header_style="bold")
         for column in ("id", "version", "type", "subtopic", "tags", "prompt"):
             table.add_column(column)
-        for q in questions_list(course=course, subtopic=options["subtopic"]):
+        for q in questions:
             prompt = str(q.document.get("prompt", ""))
             table.add_row(
                 q.key,

@@ -113,10 +113,6 @@ def handler_for(kind: str) -> KindHandler:
         raise InvalidStructure(f"no handler is registered for kind {kind!r}") from None
 
 
-def registered_kinds() -> tuple[str, ...]:
-    return tuple(_REGISTRY)
-
-
 # The learning-platform fields every canonical kind carries. ``graded``, ``due`` and ``start``
 # are inherited down the tree: a node stores them only where they differ from its parent.
 LEARNING_FIELDS: dict[str, FieldType] = {

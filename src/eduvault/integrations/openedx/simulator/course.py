@@ -122,9 +122,6 @@ class SimulatedCourse:
             stack.extend(self.blocks[k].children)
         return out
 
-    def of_type(self, block_type: str) -> list[str]:
-        return [k for k, _ in self.walk() if self.blocks[k].block_type == block_type]
-
     def walk(self) -> Iterable[tuple[str, int]]:
         stack = [(self.root, 0)]
         while stack:
