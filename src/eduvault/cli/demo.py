@@ -1,5 +1,6 @@
 """The demo: a realistic Open edX course synchronized edit after edit, a learner practising
-it, then the API served (``eduvault demo``)."""
+it, a Canvas course with learner records going both ways, then the API served
+(``eduvault demo``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.table import Table
 
+from eduvault.cli.demo_canvas import CanvasDemo
 from eduvault.cli.runtime import serve
 from eduvault.identity.services import token_create, user_create
 from eduvault.integrations.models import Source
@@ -20,6 +22,7 @@ from eduvault.integrations.openedx.simulator import OpenEdxSimulator, SimulatedC
 from eduvault.integrations.openedx.simulator.catalog import DEMO_TARGETS, add_topic, msce_mathematics
 from eduvault.integrations.services import source_add, source_disable, source_point_to
 from eduvault.learning.assessments.demo import practice_walkthrough
+from eduvault.learning.assessments.models import Assessment
 from eduvault.pipeline.content.models import Course
 from eduvault.pipeline.content.selectors import course_get
 from eduvault.pipeline.sync.models import SyncRun
@@ -82,6 +85,11 @@ class Demo:
             )
             out.print(Rule("Practice on the synced course"))
             learner = practice_walkthrough(console=out, course=stored)
+            practised = (
+                Assessment.objects.filter(course=stored, kind=Assessment.Kind.PRACTICE).order_by("id").first()
+            )
+            if practised is not None:
+                CanvasDemo(out, self.err).run(learner=learner[0], assessment=practised)
             self._next_steps(stored, no_serve, host, port, learner)
         # The simulator is gone: the source it stood for must not be synced (and fail) until
         # the next demo points it at a new one.
@@ -119,6 +127,9 @@ class Demo:
         steps.add_row("history", f"eduvault history {key}")
         steps.add_row("roll back", f"eduvault rollback {key} --to-version {course.version - 1}")
         steps.add_row("assessments", f"eduvault assessment list --course {key}")
+        steps.add_row("learner records", "eduvault records list  ·  eduvault records show <id>")
+        steps.add_row("people to link", "eduvault people held  ·  eduvault people link <identity> <person>")
+        steps.add_row("outbox", "eduvault deliveries list")
         steps.add_row(
             "knowledge tracing",
             "eduvault mastery trace --prior 0.2 --learn 0.15 --guess 0.2 --slip 0.1 --answers 1,0,1,1",

@@ -22,6 +22,7 @@ from eduvault.kernel.periodic import JobRunner
 from eduvault.pipeline.inbox import tasks  # noqa: F401 - registers the inbox's task with the app
 from eduvault.pipeline.inbox.dispatch import queue_name
 from eduvault.pipeline.inbox.worker import InboxWorker
+from eduvault.pipeline.outbox import tasks as outbox_tasks  # noqa: F401 - and the outbox's
 
 log = structlog.get_logger(__name__)
 

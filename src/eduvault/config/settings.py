@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "eduvault.pipeline.outbox",
     "eduvault.pipeline.content",
     "eduvault.pipeline.feed",
+    "eduvault.pipeline.records",
     "eduvault.pipeline.sync",
     "eduvault.learning.assessments",
     "eduvault.operations.monitoring",
@@ -267,6 +268,14 @@ EDUVAULT_DELIVER_SECONDS = float(os.environ.get("EDUVAULT_DELIVER_SECONDS", "1")
 EDUVAULT_PURGE_SECONDS = float(os.environ.get("EDUVAULT_PURGE_SECONDS", "3600"))
 #: How often every source's courses are reconciled (0: never).
 EDUVAULT_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECONCILE_SECONDS", "3600"))
+#: How often learner records are read back from the platforms (lost events repaired).
+EDUVAULT_RECORDS_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECORDS_RECONCILE_SECONDS", "3600"))
+#: Learner records' deliveries by priority class: critical ones go at once; high ones are
+#: batched within this window (at most 900 s), background ones within the next.
+EDUVAULT_HIGH_WINDOW_SECONDS = float(os.environ.get("EDUVAULT_HIGH_WINDOW_SECONDS", "300"))
+EDUVAULT_BACKGROUND_WINDOW_SECONDS = float(os.environ.get("EDUVAULT_BACKGROUND_WINDOW_SECONDS", "3600"))
+#: Source-of-truth policies (a TOML file; empty: the shipped defaults).
+EDUVAULT_POLICIES_FILE = os.environ.get("EDUVAULT_POLICIES_FILE", "")
 
 #: A source whose oldest waiting event has waited longer than this shows as lagging.
 EDUVAULT_LAG_WARN_SECONDS = float(os.environ.get("EDUVAULT_LAG_WARN_SECONDS", "300"))

@@ -13,7 +13,7 @@ from eduvault.identity.models import Role
 from eduvault.identity.permissions import Admin, AnyPerson, HasApiToken
 from eduvault.identity.selectors import people_list
 from eduvault.identity.services import TokenPair, auth_refresh, auth_sign_in, auth_sign_out, user_create
-from eduvault.identity.tokens import Person
+from eduvault.identity.tokens import SignedIn
 from eduvault.kernel.middleware import client_address
 from eduvault.kernel.validation import validated
 
@@ -149,7 +149,7 @@ class MeApi(APIView):
         )
     )
     def get(self, request: Request) -> Response:
-        if isinstance(request.user, Person):
+        if isinstance(request.user, SignedIn):
             person = request.user
             return Response({"name": person.username, "role": person.role, "kind": "person", "id": person.id})
         token = request.auth

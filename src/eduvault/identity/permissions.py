@@ -8,21 +8,21 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from eduvault.identity.models import ApiToken, Role
-from eduvault.identity.tokens import Person
+from eduvault.identity.tokens import SignedIn
 
 
 def caller_role(request: Request) -> str | None:
     """The caller's role: a person's, or admin for an admin API token (services and
     operators' scripts); None for consumers and anonymous callers."""
-    if isinstance(request.user, Person):
+    if isinstance(request.user, SignedIn):
         return request.user.role
     if isinstance(request.auth, ApiToken) and request.auth.is_admin:
         return Role.ADMIN
     return None
 
 
-def caller_person(request: Request) -> Person | None:
-    return request.user if isinstance(request.user, Person) else None
+def caller_person(request: Request) -> SignedIn | None:
+    return request.user if isinstance(request.user, SignedIn) else None
 
 
 class _HasRole(BasePermission):

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from eduvault.identity.models import Account, ApiToken, RefreshToken, Role
 from eduvault.identity.throttling import sign_in_check, sign_in_failed, sign_in_succeeded
-from eduvault.identity.tokens import Person, access_token_decode, access_token_encode
+from eduvault.identity.tokens import SignedIn, access_token_decode, access_token_encode
 from eduvault.kernel.errors import AuthenticationFailed, Conflict, InvalidInput
 
 log = structlog.get_logger(__name__)
@@ -48,13 +48,13 @@ class TokenPair:
     refresh: str
     expires_in: int
     refresh_expires_in: int
-    person: Person
+    person: SignedIn
 
 
-def person_of(user: AbstractBaseUser) -> Person:
+def person_of(user: AbstractBaseUser) -> SignedIn:
     account = getattr(user, "account", None)
     role = account.role if account is not None else (Role.ADMIN if user.is_superuser else Role.LEARNER)
-    return Person(id=user.pk, username=user.get_username(), role=role)
+    return SignedIn(id=user.pk, username=user.get_username(), role=role)
 
 
 @transaction.atomic
@@ -101,13 +101,13 @@ def user_create(
     return user
 
 
-def access_token_issue(*, person: Person) -> str:
+def access_token_issue(*, person: SignedIn) -> str:
     return access_token_encode(
         key=_signing_key(), person=person, lifetime=settings.EDUVAULT_ACCESS_TOKEN_SECONDS
     )
 
 
-def access_token_verify(*, token: str) -> Person:
+def access_token_verify(*, token: str) -> SignedIn:
     return access_token_decode(key=_signing_key(), token=token)
 
 

@@ -23,7 +23,7 @@ LEEWAY_SECONDS = 10
 
 
 @dataclass(frozen=True)
-class Person:
+class SignedIn:
     """The person behind an access token, as ``request.user``."""
 
     id: int
@@ -39,7 +39,7 @@ class Person:
         return self.username
 
 
-def access_token_encode(*, key: bytes, person: Person, lifetime: int, now: float | None = None) -> str:
+def access_token_encode(*, key: bytes, person: SignedIn, lifetime: int, now: float | None = None) -> str:
     issued = int(time.time() if now is None else now)
     claims = {
         "iss": ISSUER,
@@ -54,7 +54,7 @@ def access_token_encode(*, key: bytes, person: Person, lifetime: int, now: float
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def access_token_decode(*, key: bytes, token: str) -> Person:
+def access_token_decode(*, key: bytes, token: str) -> SignedIn:
     """The person an access token names; AuthenticationFailed for anything else (expired,
     tampered, another issuer, a refresh token, ...)."""
     try:
@@ -75,7 +75,7 @@ def access_token_decode(*, key: bytes, token: str) -> Person:
     if claims.get("typ") != "access":
         raise AuthenticationFailed("This is not an access token.")
     try:
-        return Person(id=int(claims["sub"]), username=str(claims["name"]), role=str(claims["role"]))
+        return SignedIn(id=int(claims["sub"]), username=str(claims["name"]), role=str(claims["role"]))
     except (KeyError, ValueError):
         raise AuthenticationFailed("The access token is not valid.") from None
 

@@ -18,8 +18,8 @@ has; the layers above ask for a capability and never learn which platform they t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
@@ -45,6 +45,8 @@ class FetchedCourse:
     source_version: str = ""
     source_timestamp: datetime | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    #: Learner records that come with the structure (a Canvas course's enrollments).
+    records: list[RecordFacts] = field(default_factory=list)
 
 
 class StructureReader(Protocol):
@@ -85,31 +87,94 @@ class WebhookReceiver(Protocol):
 
 
 @dataclass(frozen=True)
+class PersonFacts:
+    """An account as the platform states it (matched to a person by the operator's rules)."""
+
+    external_id: str
+    login: str = ""
+    sis_id: str = ""
+    email: str = ""
+    email_verified: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class RecordFacts:
-    """A learner record as a platform states it (a grade, a completion, an enrollment, ...):
-    its kind, the platform's natural key for it, its fields, and the platform's own time."""
+    """A learner record as a platform states it: a grade, a completion, an enrollment, ...
+
+    ``course_key`` is Edu Vault's key of the course on this source, ``object`` what in the
+    course the record is about (``assignment:55``, ``course``), ``links`` the platform's own
+    ids (and what writing back needs: an assignment's points and grading type), ``at`` the
+    platform's own time of the change (seconds since the epoch). ``echo``: the platform is
+    reporting a write Edu Vault itself made (an acknowledgement, not a change)."""
 
     kind: str
-    key: str
+    course_key: str
+    object: str
+    person: PersonFacts
     fields: dict[str, Any]
-    source_time: datetime | None = None
+    at: float
+    links: dict[str, Any] = field(default_factory=dict)
+    actor: str = ""
+    echo: bool = False
+    title: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["person"] = asdict(self.person)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RecordFacts:
+        values = dict(data)
+        values["person"] = PersonFacts(**values["person"])
+        return cls(**values)
 
 
 class RecordReader(Protocol):
-    """Reads learner records from the platform (the reconcile's safety net for lost events)."""
+    """Reads learner records from the platform: the reconcile's safety net for lost events."""
 
     def read_records(self, *, course_key: str, kinds: Iterable[str]) -> Iterator[RecordFacts]: ...
 
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class RecordWrite:
+    """What Edu Vault asks a platform to hold for one record: its fields as Edu Vault has
+    settled them, and the platform's ids for the object and the person (``links``)."""
+
+    record_id: int
+    kind: str
+    links: Mapping[str, Any]
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What became of one write: ``held``, the fields the platform now holds (in Edu Vault's
+    terms), and ``at``, the platform's own time of the write, when it said."""
+
+    ok: bool
+    held: Mapping[str, Any] = field(default_factory=dict)
+    at: float | None = None
+    status_code: int | None = None
+    error: str = ""
+    #: Refused for good (an impossible grade, a missing account): not tried again.
+    permanent: bool = False
+    #: The platform asked to be left alone this long.
+    retry_after: float | None = None
+
+
 class RecordWriter(Protocol):
-    """Writes learner records to the platform: the outbox channel its deliveries go through
-    (registered like any channel), and how a record becomes a delivery's payload."""
+    """Writes learner records to the platform, idempotently (writing what it already holds
+    changes nothing there), in batches where the platform has a batch API. On success a
+    :class:`Written`'s ``held`` is the record's fields as written (the platform holds the
+    record's value)."""
 
-    channel: str
+    def write(self, writes: Sequence[RecordWrite]) -> list[Written]: ...
 
-    def payload_of(self, record: RecordFacts) -> dict[str, Any]: ...
+    def close(self) -> None: ...
 
 
 class Integration:
@@ -123,9 +188,28 @@ class Integration:
     settings_fields: ClassVar[tuple[str, ...]] = ()
     optional_settings: ClassVar[tuple[str, ...]] = ()
     secret_fields: ClassVar[tuple[str, ...]] = ()
+    #: Whether :meth:`records_reader` gives a reader (asked without building a client).
+    reads_records: ClassVar[bool] = False
+    #: The kinds of learner record :meth:`records_writer` writes.
+    writes_records: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, source: Any) -> None:
         self.source = source
+
+    def discover(self) -> dict[str, Any]:
+        """Settings the platform tells about itself once a source is registered (Canvas: the
+        user its token acts as). Best effort: may raise ``SourceError``."""
+        return {}
+
+    def describe_object(self, *, course_id: str, object: str) -> dict[str, Any]:
+        """The platform's ids for an object of one of its courses (``assignment:55``), and
+        what writing records to it needs (Canvas: points possible, grading type, scheme)."""
+        raise CapabilityMissing(f"{self.title or self.platform} objects cannot be linked")
+
+    def course_key(self, given: str) -> str:
+        """Edu Vault's key for a course the operator names as the platform does (Canvas:
+        ``123`` is ``<source>:123``); the key itself where the platform's keys are global."""
+        return given
 
     # -- capabilities: each returns None where the platform has none ----------------------------
 
@@ -202,3 +286,17 @@ def webhook_receiver(source: Any) -> WebhookReceiver:
     if receiver is None:
         raise CapabilityMissing(f"{source.name} ({source.platform}) sends no webhooks Edu Vault reads")
     return receiver
+
+
+def records_reader(source: Any) -> RecordReader:
+    reader = integration_for(source).records_reader()
+    if reader is None:
+        raise CapabilityMissing(f"{source.name} ({source.platform}) has no learner records to read")
+    return reader
+
+
+def records_writer(source: Any) -> RecordWriter:
+    writer = integration_for(source).records_writer()
+    if writer is None:
+        raise CapabilityMissing(f"{source.name} ({source.platform}) takes no learner records")
+    return writer

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import structlog
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from eduvault.integrations.base import integration_class
+from eduvault.integrations.base import integration_class, integration_for
 from eduvault.integrations.models import Source
-from eduvault.kernel.errors import InvalidInput, SourceNotFound
+from eduvault.kernel.errors import InvalidInput, SourceError, SourceNotFound
+
+log = structlog.get_logger(__name__)
 
 
-@transaction.atomic
 def source_add(
     *, platform: str, name: str, base_url: str, webhook_secret: str | None = None, **values: Any
 ) -> Source:
@@ -41,7 +43,17 @@ def source_add(
     except ValidationError as exc:
         messages = [f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()]
         raise InvalidInput("; ".join(messages)) from None
-    source.save()
+    with transaction.atomic():
+        source.save()
+    # What the platform says of itself (outside the transaction: it is a network call).
+    try:
+        learned = integration_for(source).discover()
+    except SourceError as exc:
+        log.warning("source.discover_failed", source=name, error=str(exc))
+        learned = {}
+    if learned:
+        source.settings = {**learned, **source.settings}
+        source.save(update_fields=["settings"])
     return source
 
 

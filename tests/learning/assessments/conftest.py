@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from eduvault.identity.services import access_token_issue, person_of, user_create
-from eduvault.identity.tokens import Person
+from eduvault.identity.tokens import SignedIn
 from eduvault.pipeline.sync.services import course_sync_blocks
 from tests.conftest import COURSE_KEY, small_course
 
@@ -20,7 +20,7 @@ CIRCLES = SIM.usage_key("sequential", "circles")
 
 @dataclass
 class Someone:
-    person: Person
+    person: SignedIn
     client: APIClient
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from eduvault.identity.models import Person
 from eduvault.learning.assessments.models import Answer, Attempt, Response
 from tests.conftest import COURSE_KEY
 from tests.learning.assessments.conftest import (
@@ -236,13 +237,18 @@ def test_grades_enter_the_change_feed_with_critical_priority(practice, learner, 
     assert len(feed) == 1
     grade = feed[0]
     assert grade["priority"] == "critical" and grade["op"] == "create" and grade["course"] == COURSE_KEY
-    assert grade["id"] == attempt["id"]
-    assert grade["after"]["score"] == 1 and grade["after"]["learner"]["username"] == "amina"
+    assert grade["id"] == f"record:{grade['after']['record']['id']}"
+    fields = grade["after"]["fields"]
+    assert fields["attempt"] == attempt["id"] and fields["score"] == 1 and fields["max"] == 3
+    assert Person.objects.get(pk=grade["after"]["record"]["person"]).user.username == "amina"
     # Content changes keep their place in the same sequence, as background work.
     everything = api.get("/api/v1/changes", {"limit": 1000}).json()["results"]
     cursors = [e["cursor"] for e in everything]
     assert cursors == sorted(cursors) and everything[-1]["kind"] == "grade"
-    assert {e["priority"] for e in everything[:-1]} == {"background"}
+    content = [e for e in everything[:-1] if e["kind"] not in ("enrollment", "grade")]
+    assert content and {e["priority"] for e in content} == {"background"}
+    # Starting the attempt enrolled the learner in the course.
+    assert [e["after"]["fields"]["role"] for e in everything if e["kind"] == "enrollment"] == ["learner"]
 
 
 def test_exam_settings_are_checked(synced, instructor, learner):

@@ -65,9 +65,9 @@ def test_fitted_parameters_are_used_and_mastery_is_announced_once(synced, learne
     assert row.mastered
     events = FeedEntry.objects.filter(kind="mastery")
     assert events.count() == 1 and events[0].priority == "high"
-    assert events[0].after["answers"] == expected_at + 1
+    assert events[0].after["fields"]["answers"] == expected_at + 1
     feed = api.get("/api/v1/changes", {"kind": "mastery"}).json()["results"]
-    assert feed[0]["op"] == "update" and feed[0]["priority"] == "high"
+    assert feed[0]["op"] == "create" and feed[0]["priority"] == "high"
 
 
 def test_kolibri_rules_per_assessment(synced, learner):

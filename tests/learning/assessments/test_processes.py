@@ -59,4 +59,4 @@ def test_an_attempt_is_submitted_at_its_deadline_though_the_worker_was_down(requ
     closed = Attempt.objects.get(pk=attempt.pk)
     assert closed.closed_by == "deadline" and closed.submitted_at == closed.deadline == attempt.deadline
     assert closed.score == 1 and closed.max_score == 2
-    assert FeedEntry.objects.filter(kind="grade", external_id=str(attempt.pk)).count() == 1
+    assert FeedEntry.objects.filter(kind="exam_result", after__fields__attempt=str(attempt.pk)).count() == 1

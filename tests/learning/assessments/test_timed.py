@@ -107,7 +107,7 @@ def test_reading_an_overdue_attempt_closes_it_at_its_deadline(synced, learner):
     assert attempt_expire_overdue() == 0
     submitted = learner.client.post(f"/api/v1/attempts/{attempt['id']}/submit").json()
     assert submitted["closed_by"] == "deadline"
-    assert FeedEntry.objects.filter(kind="grade", external_id=attempt["id"]).count() == 1
+    assert FeedEntry.objects.filter(kind="exam_result", after__fields__attempt=attempt["id"]).count() == 1
 
 
 def test_the_sweep_closes_every_overdue_attempt_once(synced, learner, other_learner):
@@ -120,8 +120,8 @@ def test_the_sweep_closes_every_overdue_attempt_once(synced, learner, other_lear
     closed = Attempt.objects.get(pk=late["id"])
     assert closed.status == "submitted" and closed.submitted_at == deadline and closed.closed_by == "deadline"
     assert Attempt.objects.get(pk=on_time["id"]).status == "in_progress"
-    grade = FeedEntry.objects.get(kind="grade", external_id=late["id"])
-    assert grade.priority == "critical" and grade.after["closed_by"] == "deadline"
+    grade = FeedEntry.objects.get(kind="exam_result", after__fields__attempt=late["id"])
+    assert grade.priority == "critical" and grade.after["fields"]["closed_by"] == "deadline"
 
 
 def test_an_exam_cannot_be_started_outside_its_window(synced, learner):

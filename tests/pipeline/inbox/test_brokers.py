@@ -73,6 +73,13 @@ def test_a_publish_syncs_through_a_celery_worker(lms, broker):
         lms.publish(COURSE_KEY)
         wait_for(synced_to(lms), 30, stack, "the rename to be synced")
         assert [status for _, status in lms.deliveries] == [202, 202]
+        # The event is settled just after the sync it caused commits.
+        wait_for(
+            lambda: not InboundEvent.objects.exclude(status="done").exists(),
+            10,
+            stack,
+            "the events to settle",
+        )
         assert set(InboundEvent.objects.values_list("status", flat=True)) == {"done"}
         runs = list(SyncRun.objects.order_by("id").values_list("trigger", "outcome", "version_after"))
         assert runs == [("webhook", "applied", 1), ("webhook", "applied", 2)]

@@ -26,7 +26,9 @@ class Command(BaseCommand):
     help = "List assessments, create exams, see results, close overdue attempts."
 
     def add_arguments(self, parser: Any) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{list,exam,results,sweep}")
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{list,exam,results,sweep,link,unlink}"
+        )
         listing = actions.add_parser("list", help="list assessments", description="List assessments.")
         listing.add_argument("--course", metavar="COURSE_KEY")
         listing.add_argument("--kind", choices=("practice", "exam"))
@@ -49,12 +51,50 @@ class Command(BaseCommand):
         actions.add_parser(
             "sweep", help="close attempts past their deadline now", description="Close overdue attempts."
         )
+        link = actions.add_parser(
+            "link",
+            help="send an assessment's grades to a Canvas assignment",
+            description="Link an assessment to an assignment of a platform's course; its learners' grades go there.",
+        )
+        link.add_argument("assessment_id", type=int, metavar="ASSESSMENT_ID")
+        link.add_argument(
+            "--source", required=True, metavar="NAME", help="the platform's source, e.g. school"
+        )
+        link.add_argument("--course", required=True, metavar="COURSE_ID", help="the platform's course id")
+        link.add_argument(
+            "--assignment", required=True, metavar="ASSIGNMENT_ID", help="the platform's assignment id"
+        )
+        unlink = actions.add_parser(
+            "unlink", help="stop sending grades there", description="Unlink an assessment."
+        )
+        unlink.add_argument("assessment_id", type=int, metavar="ASSESSMENT_ID")
+        unlink.add_argument("--source", required=True, metavar="NAME")
 
     def handle(self, *, action: str, **options: Any) -> None:
         from eduvault.learning.assessments import selectors, services
         from eduvault.pipeline.content.selectors import course_get
 
-        if action == "sweep":
+        if action == "link":
+            link = services.assessment_link(
+                assessment_id=options["assessment_id"],
+                source_name=options["source"],
+                course_id=options["course"],
+                assignment_id=options["assignment"],
+                actor="cli",
+            )
+            points = link.links.get("points_possible")
+            self.say(
+                f"assessment {options['assessment_id']} sends its grades to {link.alias} of {link.replica} "
+                f"({link.links.get('grading_type', 'points')}, {points:g} points)"
+                if isinstance(points, int | float)
+                else f"assessment {options['assessment_id']} sends its grades to {link.alias} of {link.replica}"
+            )
+        elif action == "unlink":
+            removed = services.assessment_unlink(
+                assessment_id=options["assessment_id"], source_name=options["source"]
+            )
+            self.say("unlinked" if removed else "it was not linked there")
+        elif action == "sweep":
             closed = services.attempt_expire_overdue()
             self.console.print(f"closed {closed} overdue attempt(s)", markup=False)
         elif action == "exam":

@@ -12,6 +12,8 @@ from eduvault.kernel.errors import InvalidInput
 FIELDS = {
     "client_id": "OAuth2 client id (Open edX)",
     "client_secret": "OAuth2 client secret (Open edX; sealed)",
+    "token": "API access token (Canvas; sealed, never printed)",
+    "jwks_url": "the JWKS URL that verifies signed Live Events (Canvas)",
 }
 
 
@@ -35,6 +37,11 @@ class Command(BaseCommand):
         for name, text in FIELDS.items():
             add.add_argument(f"--{name.replace('_', '-')}", dest=name, help=text)
         add.add_argument("--webhook-secret", help="the secret that signs the source's webhooks (sealed)")
+        add.add_argument(
+            "--allow-unsigned",
+            action="store_true",
+            help="accept unsigned Live Events (Canvas; anyone who knows the URL could send one)",
+        )
         add.add_argument(
             "--setting", action="append", default=[], metavar="KEY=VALUE", help="another platform setting"
         )
@@ -72,6 +79,8 @@ class Command(BaseCommand):
             self.say(f"source {source.name!r} now accepts {len(source.webhook_secrets)} webhook secret(s)")
         elif action == "add":
             values = {name: options[name] for name in FIELDS if options.get(name)}
+            if options.get("allow_unsigned"):
+                values["allow_unsigned"] = "true"
             for pair in options["setting"]:
                 key, sep, value = pair.partition("=")
                 if not sep or not key:

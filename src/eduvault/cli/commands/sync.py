@@ -17,11 +17,15 @@ PHASES = {
 
 
 class Command(BaseCommand):
-    help = "Synchronize a course from a registered source, or from a saved Blocks API response."
+    help = "Synchronize a course (its structure, and its enrollments where the platform has them) from a registered source, or from a saved Blocks API response."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("platform", metavar="PLATFORM", help="the source's platform, e.g. openedx")
-        parser.add_argument("course_key", metavar="COURSE_KEY", help="e.g. course-v1:Org+Num+Run")
+        parser.add_argument(
+            "course_key",
+            metavar="COURSE",
+            help="the course as the platform names it: course-v1:Org+Num+Run (Open edX), a course id (Canvas)",
+        )
         where = parser.add_mutually_exclusive_group()
         where.add_argument(
             "--source", metavar="NAME", help="the registered source to read from (default: the only one)"
@@ -33,7 +37,7 @@ class Command(BaseCommand):
     def handle(
         self, *, platform: str, course_key: str, source: str | None, blocks_file: str | None, **options: Any
     ) -> None:
-        from eduvault.integrations.base import integration_class
+        from eduvault.integrations.base import integration_class, integration_for
         from eduvault.pipeline.sync.models import SyncRun
         from eduvault.pipeline.sync.render import run_line
         from eduvault.pipeline.sync.services import course_sync, course_sync_blocks
@@ -54,9 +58,10 @@ class Command(BaseCommand):
                     on_phase=on_phase,
                 )
             else:
+                picked = _pick_source(platform, source)
                 run = course_sync(
-                    course_key=course_key,
-                    source=_pick_source(platform, source),
+                    course_key=integration_for(picked).course_key(course_key),
+                    source=picked,
                     actor="cli",
                     trigger=SyncRun.Trigger.CLI,
                     on_phase=on_phase,

@@ -138,7 +138,8 @@ class CourseHandler(LearningNodeHandler):
 
 @register("topic")
 class TopicHandler(LearningNodeHandler):
-    pass
+    #: Canvas modules may be unpublished.
+    fields = {**LEARNING_FIELDS, "published": bool}
 
 
 @register("subtopic")
@@ -153,5 +154,14 @@ class UnitHandler(LearningNodeHandler):
 
 @register("activity")
 class ActivityHandler(LearningNodeHandler):
-    fields = {**LEARNING_FIELDS, "weight": is_number}
+    #: ``weight``: points (Open edX) or points possible (Canvas); the rest are Canvas module
+    #: items' own: published, the content they show, their indent, how they are graded.
+    fields = {
+        **LEARNING_FIELDS,
+        "weight": is_number,
+        "published": bool,
+        "content_id": str,
+        "indent": int,
+        "grading_type": str,
+    }
     nullable = frozenset({"due", "start", "format", "weight"})

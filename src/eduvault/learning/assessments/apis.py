@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,13 +17,15 @@ from rest_framework.views import APIView
 
 from eduvault.cores.grading import question_schema, question_types
 from eduvault.identity.models import Role
-from eduvault.identity.permissions import AnyPerson, Staff, caller_person, caller_role
-from eduvault.identity.tokens import Person
-from eduvault.kernel.errors import InvalidInput, PermissionDenied, QuestionNotFound
+from eduvault.identity.permissions import Admin, AnyPerson, Staff, caller_person, caller_role
+from eduvault.identity.tokens import SignedIn
+from eduvault.kernel.errors import InvalidInput, NotFound, PermissionDenied, QuestionNotFound
 from eduvault.kernel.validation import one_of, validated, whole_number
 from eduvault.learning.assessments import selectors
 from eduvault.learning.assessments.models import Assessment
 from eduvault.learning.assessments.services import (
+    assessment_link,
+    assessment_unlink,
     assessment_update,
     attempt_answer,
     attempt_expire_overdue,
@@ -37,6 +39,7 @@ from eduvault.learning.assessments.services import (
     questions_import,
 )
 from eduvault.pipeline.content.selectors import course_get
+from eduvault.pipeline.records.selectors import object_link_data, object_links
 
 
 def _actor(request: Request) -> str:
@@ -44,15 +47,15 @@ def _actor(request: Request) -> str:
     return str(person) if person is not None else f"token:{request.auth.name}"
 
 
-def _person(request: Request) -> Person:
+def _person(request: Request) -> SignedIn:
     """The caller as a person (an admin API token acts as a nameless admin)."""
     person = caller_person(request)
     if person is not None:
         return person
-    return Person(id=0, username=f"token:{request.auth.name}", role=Role.ADMIN)
+    return SignedIn(id=0, username=f"token:{request.auth.name}", role=Role.ADMIN)
 
 
-def _signed_in(request: Request) -> Person:
+def _signed_in(request: Request) -> SignedIn:
     person = caller_person(request)
     if person is None:
         raise PermissionDenied("attempts belong to people: sign in at /api/v1/auth/token")
@@ -438,3 +441,65 @@ class MasteryApi(APIView):
                 )
             }
         )
+
+
+# -- links to platforms' objects ------------------------------------------------------------------------
+
+
+class ObjectLinkOutput(serializers.Serializer):
+    source = serializers.CharField(help_text="the source the grades go to")
+    alias = serializers.CharField(help_text="the platform's object, as <course key>/<object>")
+    key = serializers.CharField(help_text="the assessment, as <course key>/assessment:<id>")
+    object = serializers.CharField()
+    links = serializers.DictField(help_text="the platform's ids, and how its object grades")
+    created_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class AssessmentLinksApi(APIView):
+    """Where an assessment's grades go: assignments of platforms' courses (admins)."""
+
+    permission_classes = [Admin]
+
+    class AssessmentLinkInput(serializers.Serializer):
+        source = serializers.CharField(max_length=100, help_text="the source's name (a Canvas source)")
+        course = serializers.CharField(max_length=100, help_text="the platform's course id")
+        assignment = serializers.CharField(max_length=100, help_text="the platform's assignment id")
+
+    @extend_schema(
+        responses=inline_serializer("ObjectLinks", {"results": ObjectLinkOutput(many=True)}),
+        operation_id="v1_assessments_links_list",
+    )
+    def get(self, request: Request, assessment_id: int) -> Response:
+        assessment = selectors.assessment_get(assessment_id=assessment_id)
+        links = object_links(key=f"{assessment.course.key}/assessment:{assessment.pk}")
+        return Response({"results": [object_link_data(link) for link in links]})
+
+    @extend_schema(
+        request=AssessmentLinkInput,
+        responses={201: ObjectLinkOutput},
+        description=(
+            "Send the assessment's grades to an assignment of a platform's course (read from the "
+            "platform now); the grades it has already go there too."
+        ),
+    )
+    def post(self, request: Request, assessment_id: int) -> Response:
+        data = validated(self.AssessmentLinkInput, request.data)
+        link = assessment_link(
+            assessment_id=assessment_id,
+            source_name=data["source"],
+            course_id=data["course"],
+            assignment_id=data["assignment"],
+            actor=_actor(request)[:150],
+        )
+        return Response(object_link_data(link), status=status.HTTP_201_CREATED)
+
+
+class AssessmentLinkDetailApi(APIView):
+    permission_classes = [Admin]
+
+    @extend_schema(responses={204: None}, description="Stop sending the assessment's grades to that source.")
+    def delete(self, request: Request, assessment_id: int, source_name: str) -> Response:
+        if not assessment_unlink(assessment_id=assessment_id, source_name=source_name):
+            raise NotFound(f"assessment {assessment_id} is not linked to anything of {source_name}")
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from eduvault.cores.grading import present, solution
 from eduvault.identity.models import Role
-from eduvault.identity.tokens import Person
+from eduvault.identity.tokens import SignedIn
 from eduvault.kernel.errors import AssessmentNotFound, PersonNotFound
 from eduvault.learning.assessments.models import Assessment, Attempt, Mastery, Question, Response
 from eduvault.learning.assessments.services import mastery_rule_for, question_parsed
@@ -69,7 +69,11 @@ def questions_export(*, course: Course, subtopic: str) -> dict[str, Any]:
 
 
 def assessments_list(
-    *, person: Person | None, course: str | None = None, kind: str | None = None, subtopic: str | None = None
+    *,
+    person: SignedIn | None,
+    course: str | None = None,
+    kind: str | None = None,
+    subtopic: str | None = None,
 ) -> QuerySet[Assessment]:
     assessments = Assessment.objects.select_related("course").order_by("course__key", "kind", "id")
     if person is not None and person.role == Role.LEARNER:
@@ -146,7 +150,7 @@ def assessment_data(
 # -- attempts -------------------------------------------------------------------------------------------
 
 
-def attempt_data(attempt: Attempt, *, person: Person) -> dict[str, Any]:
+def attempt_data(attempt: Attempt, *, person: SignedIn) -> dict[str, Any]:
     """An attempt as ``person`` may see it. While it is open, the learner sees each question
     without its answers (options in the attempt's order), and under immediate feedback how
     each went; once submitted, scores per question. Staff also see the answers given and
@@ -228,7 +232,7 @@ def attempt_brief(attempt: Attempt) -> dict[str, Any]:
 
 
 def attempts_list(
-    *, person: Person, assessment_id: int | None = None, learner: str | None = None
+    *, person: SignedIn, assessment_id: int | None = None, learner: str | None = None
 ) -> QuerySet[Attempt]:
     attempts = Attempt.objects.order_by("-started_at")
     if person.role == Role.LEARNER:

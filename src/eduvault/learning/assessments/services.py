@@ -2,7 +2,8 @@
 
 Locks: an answer or a submission locks its attempt row (``select_for_update``) for its whole
 transaction, so one attempt's answers are counted one at a time, in order; mastery rows are
-locked after the attempt, in subtopic order; the feed counter last (by ``feed_publish``).
+locked after the attempt, in subtopic order; learner records and the feed counter last (by
+``record_local_change``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from eduvault.cores.grading import Question as ParsedQuestion
 from eduvault.cores.grading import draw, grade_try, parse_question, reveal
 from eduvault.cores.mastery import DEFAULT_PARAMS, BktParams, fit_parameters, rule_from_spec, trace, update
 from eduvault.identity.models import Role
-from eduvault.identity.tokens import Person
+from eduvault.identity.people import person_for_user
+from eduvault.identity.tokens import SignedIn
+from eduvault.integrations.services import source_get
 from eduvault.kernel.errors import (
     AssessmentNotFound,
     AssessmentUnavailable,
@@ -53,7 +56,10 @@ from eduvault.learning.assessments.models import (
     SkillParameters,
 )
 from eduvault.pipeline.content.models import Course, Node
-from eduvault.pipeline.feed.services import feed_publish
+from eduvault.pipeline.records.enrollments import enrollment_ensure
+from eduvault.pipeline.records.links import object_link_remove, object_link_set
+from eduvault.pipeline.records.models import ObjectLink
+from eduvault.pipeline.records.services import record_local_change
 
 log = structlog.get_logger(__name__)
 
@@ -433,7 +439,7 @@ def _load_attempt(attempt_id: Any, *, lock: bool, course: bool) -> Attempt:
     return attempt
 
 
-def attempt_access(*, attempt_id: Any, person: Person, lock: bool = False, course: bool = True) -> Attempt:
+def attempt_access(*, attempt_id: Any, person: SignedIn, lock: bool = False, course: bool = True) -> Attempt:
     """The attempt, if this person may see it: their own, or any for staff (a learner is told
     another's attempt does not exist). ``course=False`` leaves the course unloaded."""
     attempt = _load_attempt(attempt_id, lock=lock, course=course)
@@ -442,14 +448,14 @@ def attempt_access(*, attempt_id: Any, person: Person, lock: bool = False, cours
     return attempt
 
 
-def attempt_read(*, attempt_id: Any, person: Person) -> Attempt:
+def attempt_read(*, attempt_id: Any, person: SignedIn) -> Attempt:
     """The attempt for reading, closed first if its deadline has passed (lazy expiry)."""
     _expire_if_overdue(attempt_id)
     return attempt_access(attempt_id=attempt_id, person=person)
 
 
 @transaction.atomic
-def attempt_start(*, assessment_id: int, person: Person) -> tuple[Attempt, bool]:
+def attempt_start(*, assessment_id: int, person: SignedIn) -> tuple[Attempt, bool]:
     """Start an attempt, or give back the one already open (resuming). Returns the attempt
     and whether it is new."""
     assessment = Assessment.objects.select_related("course").filter(pk=assessment_id).first()
@@ -523,6 +529,12 @@ def attempt_start(*, assessment_id: int, person: Person) -> tuple[Attempt, bool]
                 deadline=deadline,
                 max_score=sum(question_parsed(questions[pk]).points for pk in drawn),
             )
+            if person.role == Role.LEARNER:
+                enrollment_ensure(
+                    course=assessment.course,
+                    user=get_user_model().objects.get(pk=person.id),
+                    actor=person.username,
+                )
     except IntegrityError:
         # The same learner started twice at once: both get the attempt that won.
         existing = Attempt.objects.filter(
@@ -564,7 +576,7 @@ def _stored_outcome(answer: Answer, *, question: str, given: Any) -> AnswerOutco
 
 
 def attempt_answer(
-    *, attempt_id: Any, person: Person, client_id: str, question: str, answer: Any
+    *, attempt_id: Any, person: SignedIn, client_id: str, question: str, answer: Any
 ) -> AnswerOutcome:
     """Record (and grade) one answer. Idempotent by ``client_id``: the same answer sent
     again returns the first result and counts once. One transaction of five statements:
@@ -660,7 +672,7 @@ def _seconds_left(attempt: Attempt, now: datetime) -> int:
     return max(0, int((attempt.ends_at - now).total_seconds()))
 
 
-def attempt_submit(*, attempt_id: Any, person: Person) -> Attempt:
+def attempt_submit(*, attempt_id: Any, person: SignedIn) -> Attempt:
     """Submit an attempt: it is graded and never changes again. Submitting again (a retry)
     returns it as it is; an attempt past its deadline was already closed at the deadline."""
     _expire_if_overdue(attempt_id)
@@ -700,29 +712,25 @@ def _close(attempt: Attempt, *, at: datetime, closed_by: str) -> None:
             outcomes=outcomes,
             assessment=assessment,
         )
-    learner = (
-        get_user_model().objects.filter(pk=attempt.learner_id).values_list("username", flat=True).first()
-    )
-    feed_publish(
-        course_id=assessment.course_id,
-        kind="grade",
-        op="create",
-        external_id=str(attempt.pk),
-        priority="critical",
-        data={
-            "attempt": str(attempt.pk),
-            "assessment": assessment.pk,
-            "assessment_kind": assessment.kind,
-            "title": assessment.title,
-            "subtopics": assessment.subtopics,
-            "learner": {"id": attempt.learner_id, "username": learner},
-            "number": attempt.number,
+    learner = get_user_model().objects.get(pk=attempt.learner_id)
+    record_local_change(
+        kind="exam_result" if assessment.kind == Assessment.Kind.EXAM else "grade",
+        course=assessment.course,
+        object=f"assessment:{assessment.pk}",
+        person=person_for_user(user=learner),
+        title=assessment.title,
+        actor=closed_by,
+        at=at.timestamp(),
+        fields={
             "score": attempt.score,
-            "max_score": attempt.max_score,
+            "max": attempt.max_score,
             "percent": round(100 * earned / possible, 2) if possible else 0.0,
             "passed": attempt.passed,
+            "status": "graded",
+            "graded_at": at.isoformat(),
+            "attempt": str(attempt.pk),
+            "number": attempt.number,
             "started_at": attempt.started_at.isoformat(),
-            "submitted_at": at.isoformat(),
             "closed_by": closed_by,
         },
     )
@@ -831,15 +839,15 @@ def _mastery_observe(
         if newly:
             row.mastered = True
             row.mastered_at = timezone.now()
-            feed_publish(
-                course_id=course_id,
+            record_local_change(
                 kind="mastery",
-                op="update",
-                external_id=f"{learner_id}:{subtopic}",
-                priority="high",
-                data={
-                    "learner": learner_id,
-                    "subtopic": subtopic,
+                course=Course.objects.get(pk=course_id),
+                object=f"subtopic:{subtopic}",
+                person=person_for_user(user=get_user_model().objects.get(pk=learner_id)),
+                title=subtopic,
+                actor="mastery",
+                fields={
+                    "mastered": True,
                     "p_known": round(p, 6),
                     "answers": row.answers,
                     "rule": rule.to_spec(),
@@ -950,3 +958,32 @@ def mastery_fit(
         duration_ms=int(1000 * (time.monotonic() - started)),
     )
     return report
+
+
+def assessment_link(
+    *, assessment_id: int, source_name: str, course_id: str, assignment_id: str, actor: str
+) -> ObjectLink:
+    """Link an assessment to an assignment of a platform's course (a Canvas assignment): its
+    learners' grades go there, under the policies (Edu Vault owns its assessments' grades)."""
+    assessment = Assessment.objects.select_related("course").filter(pk=assessment_id).first()
+    if assessment is None:
+        raise AssessmentNotFound(f"no assessment {assessment_id}")
+    return object_link_set(
+        source=source_get(name=source_name),
+        course_id=course_id,
+        assignment_id=assignment_id,
+        home_course=assessment.course,
+        home_object=f"assessment:{assessment.pk}",
+        actor=actor,
+    )
+
+
+def assessment_unlink(*, assessment_id: int, source_name: str) -> int:
+    assessment = Assessment.objects.select_related("course").filter(pk=assessment_id).first()
+    if assessment is None:
+        raise AssessmentNotFound(f"no assessment {assessment_id}")
+    return object_link_remove(
+        source=source_get(name=source_name),
+        home_course=assessment.course,
+        home_object=f"assessment:{assessment.pk}",
+    )

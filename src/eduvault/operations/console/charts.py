@@ -41,3 +41,48 @@ def stacked_bars(
         title = f"{label}: " + ", ".join(f"{values.get(s, 0)} {s}" for s in order)
         bars.append(Bar(round(i * step, 1), round(step - gap, 1), tuple(segments), label, title))
     return bars, top
+
+
+@dataclass(frozen=True)
+class Row:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    count: int
+    title: str
+    #: Where the label (at x 0) and the count (after the bar) sit.
+    text_y: float
+    count_x: float
+
+
+def horizontal_bars(
+    rows: list[tuple[str, int]],
+    *,
+    left: float = 100,
+    width: float = 280,
+    height: float = 18,
+    gap: float = 4,
+) -> tuple[list[Row], int, float]:
+    """One bar per (label, count) from ``left``, the longest ``width`` long for the largest
+    count: the bars, the scale's maximum, and the height they take."""
+    top = max([n for _, n in rows] + [1])
+    out = []
+    for i, (label, n) in enumerate(rows):
+        y = round(i * (height + gap), 1)
+        length = round(max(1.0, width * n / top), 1) if n else 0.0
+        out.append(
+            Row(
+                left,
+                y,
+                length,
+                height,
+                label,
+                n,
+                f"{label}: {n}",
+                round(y + height * 0.72, 1),
+                left + length + 4,
+            )
+        )
+    return out, top, round(max(len(rows), 1) * (height + gap), 1)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from eduvault.operations.console import views
+from eduvault.operations.console import views, views_records
 
 app_name = "console"
 
@@ -26,4 +26,24 @@ urlpatterns = [
     path("deliveries/", views.deliveries, name="deliveries"),
     path("deliveries/replay", views.deliveries_replay_view, name="deliveries-replay"),
     path("deliveries/<id:delivery_id>/", views.delivery, name="delivery"),
+    # the learner-records hub: people, identities, records, policies
+    path("people/", views_records.people, name="people"),
+    path("people/<id:person_id>/", views_records.person, name="person"),
+    path("identities/held", views_records.identities_held, name="identities-held"),
+    path("identities/<id:identity_id>/link", views_records.identity_link_view, name="identity-link"),
+    path(
+        "identities/<id:identity_id>/new-person",
+        views_records.identity_new_person,
+        name="identity-new-person",
+    ),
+    path("identities/<id:identity_id>/unlink", views_records.identity_unlink_view, name="identity-unlink"),
+    path(
+        "identity-events/<id:event_id>/undo",
+        views_records.identity_event_undo_view,
+        name="identity-event-undo",
+    ),
+    path("records/", views_records.records, name="records"),
+    path("records/policies/", views_records.policies, name="policies"),
+    path("records/<id:record_id>/", views_records.record, name="record"),
+    path("records/<id:record_id>/settle", views_records.record_settle_view, name="record-settle"),
 ]

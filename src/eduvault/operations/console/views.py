@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 import structlog
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -49,6 +50,7 @@ from eduvault.pipeline.inbox.services import events_replay
 from eduvault.pipeline.outbox.models import Delivery
 from eduvault.pipeline.outbox.selectors import delivery_get, delivery_list
 from eduvault.pipeline.outbox.services import deliveries_replay
+from eduvault.pipeline.records.selectors import records_summary
 from eduvault.pipeline.sync.models import SyncRun
 from eduvault.pipeline.sync.selectors import course_tree_at, run_get
 from eduvault.pipeline.sync.services import course_rollback
@@ -130,7 +132,7 @@ class LogoutView(auth_views.LogoutView):
     next_page = "console:login"
 
 
-def _actor(request: HttpRequest) -> str:
+def actor_of(request: HttpRequest) -> str:
     return f"console:{request.user.get_username()}"
 
 
@@ -170,8 +172,13 @@ def overview(request: HttpRequest) -> HttpResponse:
             "top": top,
             "syncs_24h": sum(h.total for h in hours),
             "failures_24h": sum(h.failed for h in hours),
+            "records": _sorted_kinds(records_summary()),
         },
     )
+
+
+def _sorted_kinds(summary: dict[str, Any]) -> dict[str, Any]:
+    return {**summary, "by_kind": dict(sorted(summary["by_kind"].items()))}
 
 
 # -- runs ------------------------------------------------------------------------------------------
@@ -276,10 +283,12 @@ def course_rollback_view(request: HttpRequest, key: str) -> HttpResponse:
         done = course_rollback(
             course_key=found.key,
             to_version=target,
-            actor=_actor(request),
+            actor=actor_of(request),
             source=found.source.name if found.source else None,
         )
-        log.info("console.rollback", course=found.key, to_version=target, run=done.pk, actor=_actor(request))
+        log.info(
+            "console.rollback", course=found.key, to_version=target, run=done.pk, actor=actor_of(request)
+        )
         return redirect("console:run", run_id=done.pk)
     changes = selectors.versions_diff(course=found, from_version=found.version, to_version=target)
     return render(request, "console/rollback.html", {"course": found, "target": target, "changes": changes})
@@ -339,7 +348,7 @@ def event(request: HttpRequest, event_id: int) -> HttpResponse:
 def event_replay(request: HttpRequest, event_id: int) -> HttpResponse:
     found = event_get(event_id=event_id)
     events_replay(ids=[found.pk])
-    log.info("console.replay", events=1, event_pk=found.pk, actor=_actor(request))
+    log.info("console.replay", events=1, event_pk=found.pk, actor=actor_of(request))
     return redirect("console:event", event_id=found.pk)
 
 
@@ -353,7 +362,7 @@ def events_replay_matching(request: HttpRequest) -> HttpResponse:
     course_key = request.POST.get("course", "").strip()
     matching = event_list(status=status, source=source, subject_key=course_key)
     replayed = events_replay(ids=list(matching.values_list("pk", flat=True)))
-    log.info("console.replay", events=len(replayed), status=status, actor=_actor(request))
+    log.info("console.replay", events=len(replayed), status=status, actor=actor_of(request))
     return redirect(f"{reverse('console:events')}?status=any&replayed={len(replayed)}")
 
 
@@ -400,7 +409,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 def subscription_reenable(request: HttpRequest, subscription_id: int) -> HttpResponse:
     found = subscription_get(name_or_id=subscription_id)
     subscription_enable(subscription=found)
-    log.info("console.subscription_enabled", subscription=found.name, actor=_actor(request))
+    log.info("console.subscription_enabled", subscription=found.name, actor=actor_of(request))
     return redirect("console:subscriptions")
 
 
@@ -426,6 +435,7 @@ def deliveries(request: HttpRequest) -> HttpResponse:
             "q": q,
             "statuses": Delivery.Status.values,
             "counts": selectors.outbox_overview(),
+            "targets": selectors.outbox_by_target(),
             "replayed": whole_number(q.get("replayed"), "replayed"),
         },
     )
@@ -442,15 +452,26 @@ def delivery(request: HttpRequest, delivery_id: int) -> HttpResponse:
 @require_POST
 def deliveries_replay_view(request: HttpRequest) -> HttpResponse:
     """Replay one delivery (``id``), or every delivery with a status (``dead`` or ``failed``),
-    optionally of one target."""
+    optionally of one target and channel (a platform's dead grade deliveries)."""
     delivery_id = whole_number(request.POST.get("id"), "id")
+    target = request.POST.get("target", "").strip()[:200]
+    channel = request.POST.get("channel", "").strip()[:50]
     if delivery_id is not None:
         delivery_get(delivery_id=delivery_id)
         replayed = deliveries_replay(ids=[delivery_id])
+        target = channel = ""
     else:
         status = request.POST.get("status", "")
         if status not in ("dead", "failed"):
             raise InvalidInput("status: replay dead or failed deliveries")
-        replayed = deliveries_replay(status=status, target=request.POST.get("target", "").strip() or None)
-    log.info("console.deliveries_replayed", deliveries=len(replayed), actor=_actor(request))
-    return redirect(f"{reverse('console:deliveries')}?replayed={len(replayed)}")
+        replayed = deliveries_replay(status=status, target=target or None, channel=channel or None)
+    log.info(
+        "console.deliveries_replayed",
+        deliveries=len(replayed),
+        target=target or None,
+        channel=channel or None,
+        actor=actor_of(request),
+    )
+    return redirect(
+        f"{reverse('console:deliveries')}?{urlencode({'replayed': len(replayed), 'target': target, 'channel': channel})}"
+    )

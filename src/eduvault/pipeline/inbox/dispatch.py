@@ -1,5 +1,6 @@
 """Handing stored events to workers: to the Celery queue of their priority class when a
-broker is configured, else to the in-process worker.
+broker is configured (with RabbitMQ, by the routing key ``<priority>.<subject>.<platform>``
+on the topic exchange), else to the in-process worker.
 
 Dispatch happens after the event is committed, off the request's path: a small thread per
 process publishes to the broker, so a slow or stopped broker never delays a webhook's
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from eduvault.kernel.celery import configure
+from eduvault.kernel.celery import configure, route
 from eduvault.pipeline.inbox.models import InboundEvent
 
 log = structlog.get_logger(__name__)
@@ -51,7 +52,10 @@ def subject_dispatch(event: Any, *, countdown: float = 0.0) -> bool:
         for wake in list(_local_listeners):
             wake()
         return True
-    _publisher().put((event.pk, event.source_id, event.subject, event.subject_key, event.priority, countdown))
+    platform = event.source.platform if event.source_id else "unknown"
+    _publisher().put(
+        (event.pk, event.source_id, event.subject, event.subject_key, event.priority, platform, countdown)
+    )
     return True
 
 
@@ -69,9 +73,9 @@ class _Publisher(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(name="eduvault-dispatch", daemon=True)
-        self.jobs: queue.Queue[tuple[int, int, str, str, str, float]] = queue.Queue(maxsize=10_000)
+        self.jobs: queue.Queue[tuple[int, int, str, str, str, str, float]] = queue.Queue(maxsize=10_000)
 
-    def put(self, job: tuple[int, int, str, str, str, float]) -> None:
+    def put(self, job: tuple[int, int, str, str, str, str, float]) -> None:
         try:
             self.jobs.put_nowait(job)
         except queue.Full:  # the sweeper will hand it over
@@ -80,14 +84,14 @@ class _Publisher(threading.Thread):
     def run(self) -> None:
         app = configure()
         while True:
-            event_id, source_id, subject, key, priority, countdown = self.jobs.get()
+            event_id, source_id, subject, key, priority, platform, countdown = self.jobs.get()
             try:
                 app.send_task(
                     PROCESS_TASK,
                     args=[event_id],
-                    queue=queue_name(priority),
                     countdown=countdown or None,
                     retry=False,
+                    **route(priority, subject, platform),
                 )
             except Exception as exc:
                 log.warning("dispatch.failed", inbox_id=event_id, subject=subject, key=key, error=str(exc))

@@ -35,7 +35,7 @@ from eduvault.kernel.leases import RELEASED, lease_fields, orphaned, worker_name
 from eduvault.kernel.priorities import check_priority, rank
 from eduvault.pipeline.inbox import dispatch
 from eduvault.pipeline.inbox.models import InboundEvent
-from eduvault.pipeline.inbox.work import work_do
+from eduvault.pipeline.inbox.work import coalesces, work_do
 
 log = structlog.get_logger(__name__)
 
@@ -178,8 +178,8 @@ def subject_claim(
         if not state["waiting"]:
             return [], Outcome("nothing")
         due_at = state["retry_at"]
-        window = timedelta(seconds=settings.EDUVAULT_COALESCE_SECONDS)
-        if state["done"] is not None and state["first"] - state["done"] < window:
+        window = timedelta(seconds=settings.EDUVAULT_COALESCE_SECONDS if coalesces(subject) else 0)
+        if window and state["done"] is not None and state["first"] - state["done"] < window:
             # These events came during or just after the last run: a burst. Wait for it to
             # settle (the subject quiet for a window), but not forever.
             quiet = min(

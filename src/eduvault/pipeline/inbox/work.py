@@ -27,10 +27,19 @@ if TYPE_CHECKING:
 Handler = Callable[..., dict[str, Any]]
 
 handlers: Registry[Handler] = Registry("kind of work")
+#: Kinds of work whose bursts of events are worth waiting for (a course's structure: one
+#: sync for a burst of edits); the others are done as their events come (a grade).
+_coalescing: set[str] = set()
 
 
-def work_handler(subject: str) -> Callable[[Handler], Handler]:
+def work_handler(subject: str, *, coalesce: bool = True) -> Callable[[Handler], Handler]:
+    if coalesce:
+        _coalescing.add(subject)
     return handlers.register(subject)
+
+
+def coalesces(subject: str) -> bool:
+    return subject in _coalescing
 
 
 def work_do(*, source: Source, subject: str, key: str, events: Sequence[InboundEvent]) -> dict[str, Any]:

@@ -7,7 +7,13 @@ from django.conf import settings
 
 from eduvault.kernel.leases import worker_name
 from eduvault.kernel.periodic import periodic
-from eduvault.pipeline.outbox.services import deliveries_run, deliveries_sweep, listen_locally, stop_listening
+from eduvault.pipeline.outbox.services import (
+    deliveries_dispatch,
+    deliveries_run,
+    deliveries_sweep,
+    listen_locally,
+    stop_listening,
+)
 
 
 @periodic(
@@ -17,7 +23,10 @@ from eduvault.pipeline.outbox.services import deliveries_run, deliveries_sweep, 
     unlisten=stop_listening,
 )
 def deliver() -> dict[str, int]:
-    """Send what is due, pass after pass, until nothing more is sent."""
+    """Send what is due, pass after pass, until nothing more is sent; with a broker, hand
+    each target with deliveries due to a worker of its class instead."""
+    if settings.EDUVAULT_BROKER_URL:
+        return {"published": deliveries_dispatch()}
     owner = worker_name()
     totals: dict[str, int] = {}
     while True:

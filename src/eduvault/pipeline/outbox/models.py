@@ -27,6 +27,9 @@ class Delivery(Leased):
     channel = models.CharField(max_length=50)
     idempotency_key = models.CharField(max_length=300)
     priority = models.CharField(max_length=20, default="background")
+    #: What it is about and which platform receives it (``grade.canvas``): with RabbitMQ, its
+    #: send task's routing key is ``<priority>.<route>``.
+    route = models.CharField(max_length=100, blank=True)
     #: What to send, as the channel reads it.
     payload = models.JSONField()
     #: What it is about, for people: "grade 12 of amina", "change 4017".

@@ -23,6 +23,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from eduvault.kernel.backoff import retry_delay
+from eduvault.kernel.celery import configure, route
 from eduvault.kernel.leases import RELEASED, lease_fields, orphaned
 from eduvault.kernel.pacing import Buckets
 from eduvault.kernel.priorities import check_priority, rank
@@ -47,6 +48,8 @@ class Outgoing:
     payload: Any
     priority: str = "background"
     summary: str = ""
+    #: ``<kind>.<platform>`` (``grade.canvas``), for routing its sends by class, kind and platform.
+    route: str = ""
 
 
 def deliveries_enqueue(*, deliveries: Iterable[Outgoing], at: datetime | None = None) -> int:
@@ -65,6 +68,7 @@ def deliveries_enqueue(*, deliveries: Iterable[Outgoing], at: datetime | None = 
                 channel=outgoing.channel,
                 idempotency_key=outgoing.idempotency_key,
                 priority=outgoing.priority,
+                route=outgoing.route[:100],
                 payload=outgoing.payload,
                 summary=outgoing.summary[:300],
                 next_attempt_at=now,
@@ -106,7 +110,9 @@ def _lock_target(target: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"outbox:{target}"])
 
 
-def deliveries_claim(*, target: str, channel: Channel, owner: str) -> list[Delivery]:
+def deliveries_claim(
+    *, target: str, channel: Channel, owner: str, priority: str | None = None
+) -> list[Delivery]:
     """Claim the next deliveries to ``target`` that are due: for an ordered channel the
     oldest undelivered one (if it is due and nothing is in flight), else up to a batch of the
     most urgent. Returns them with their lease taken and their attempt counted."""
@@ -114,6 +120,8 @@ def deliveries_claim(*, target: str, channel: Channel, owner: str) -> list[Deliv
     with transaction.atomic():
         _lock_target(target)
         queue = Delivery.objects.filter(target=target, channel=channel.name)
+        if priority is not None:  # a worker of one class sends only that class's deliveries
+            queue = queue.filter(priority=priority)
         if channel.ordered:
             head = queue.filter(status__in=(Status.PENDING, Status.SENDING)).order_by("id").first()
             if head is None or head.status != Status.PENDING or head.next_attempt_at > now:
@@ -155,10 +163,11 @@ def _paced(channel: Channel, target: str, count: int) -> None:
     buckets[target].acquire(count, max_wait=channel.lease_seconds / 2)
 
 
-def target_send(*, target: str, channel_name: str, owner: str) -> dict[str, int]:
-    """Claim and send one round of deliveries to ``target``; returns counts by outcome."""
+def target_send(*, target: str, channel_name: str, owner: str, priority: str | None = None) -> dict[str, int]:
+    """Claim and send one round of deliveries to ``target`` (of one priority class, if
+    given); returns counts by outcome."""
     channel = channels.get(channel_name)
-    claimed = deliveries_claim(target=target, channel=channel, owner=owner)
+    claimed = deliveries_claim(target=target, channel=channel, owner=owner, priority=priority)
     if not claimed:
         return {}
     started = time.perf_counter()
@@ -263,21 +272,25 @@ class DueTarget:
     channel: str
     priority: str
     first: int
+    route: str = ""
 
 
-def targets_due(*, now: datetime | None = None, limit: int = 200) -> list[DueTarget]:
-    """Targets with a delivery due, most urgent first."""
+def targets_due(
+    *, now: datetime | None = None, limit: int = 200, by_priority: bool = False
+) -> list[DueTarget]:
+    """Targets with a delivery due, most urgent first (each class of a target apart, with
+    ``by_priority``: a worker of one class takes only its own)."""
     now = now or timezone.now()
     groups = (
         Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
-        .values("target", "channel", "priority")
+        .values("target", "channel", "priority", "route")
         .annotate(first=Min("id"))
         .order_by("first")[: limit * 3]
     )
-    best: dict[tuple[str, str], DueTarget] = {}
+    best: dict[tuple[str, ...], DueTarget] = {}
     for g in groups:
-        key = (g["target"], g["channel"])
-        candidate = DueTarget(g["target"], g["channel"], g["priority"], g["first"])
+        key = (g["target"], g["channel"], g["priority"]) if by_priority else (g["target"], g["channel"])
+        candidate = DueTarget(g["target"], g["channel"], g["priority"], g["first"], g["route"])
         current = best.get(key)
         if current is None or (rank(candidate.priority), candidate.first) < (
             rank(current.priority),
@@ -296,6 +309,45 @@ def deliveries_run(*, owner: str) -> dict[str, int]:
         for state, n in target_send(target=due.target, channel_name=due.channel, owner=owner).items():
             totals[state] = totals.get(state, 0) + n
     return totals
+
+
+#: The Celery task that sends one round to one target (see tasks.py).
+SEND_TASK = "eduvault.outbox.send"
+#: Targets whose send task this process published lately: not again before it could run.
+_published: dict[tuple[str, str], float] = {}
+
+
+def deliveries_dispatch(*, now: datetime | None = None) -> int:
+    """With a broker: publish a send task for each target with deliveries due (routed by
+    ``<priority>.<kind>.<platform>``), at most once per target every few seconds; returns how
+    many were published."""
+    app = configure()
+    published = 0
+    clock = time.monotonic()
+    for due in targets_due(now=now, by_priority=True):
+        if due.channel not in channels:
+            continue
+        key = (due.target, due.channel, due.priority)
+        if clock - _published.get(key, -1e9) < PUBLISH_AGAIN_AFTER:
+            continue
+        kind, _, platform = (due.route or f"{due.channel}.consumer").partition(".")
+        try:
+            app.send_task(
+                SEND_TASK,
+                args=[due.target, due.channel, due.priority],
+                retry=False,
+                **route(due.priority, kind, platform),
+            )
+        except Exception as exc:  # the broker is down: the deliveries stay due
+            log.warning("outbox.dispatch_failed", target=due.target, error=str(exc))
+            return published
+        _published[key] = clock
+        published += 1
+    return published
+
+
+#: Seconds before a target's send task is published again while its deliveries stay due.
+PUBLISH_AGAIN_AFTER = 5.0
 
 
 def deliveries_sweep() -> dict[str, int]:

@@ -32,11 +32,15 @@ from eduvault.kernel.errors import ConcurrentUpdate, EduVaultError, VersionNotFo
 from eduvault.pipeline.content.models import Course, Node
 from eduvault.pipeline.content.selectors import StoredTree, course_get, course_tree_load
 from eduvault.pipeline.feed.services import Entry, feed_append
+from eduvault.pipeline.records.services import records_ingest
 from eduvault.pipeline.sync import subscriptions
 from eduvault.pipeline.sync.models import SyncRun
 from eduvault.pipeline.sync.selectors import course_tree_at
 
 log = structlog.get_logger(__name__)
+
+#: Work an operator starts by hand: its record deliveries are not held back by a window.
+MANUAL_TRIGGERS = frozenset({SyncRun.Trigger.CLI, SyncRun.Trigger.API, SyncRun.Trigger.DEMO})
 
 #: The priority class of content changes (background work for consumers).
 CHANGE_PRIORITY = "background"
@@ -85,13 +89,22 @@ def course_sync(
             fetched = reader.fetch_course(course_key)
         finally:
             reader.close()
-        if not record_unchanged:
-            unchanged = _unchanged_without_writing(course_key, fetched, why, clock)
-            if unchanged is not None:
-                return unchanged
-        return _apply(
-            course_key, lambda course, stored: fetched.tree, why, clock, fetched=fetched, on_phase=on_phase
-        )
+        run = None if record_unchanged else _unchanged_without_writing(course_key, fetched, why, clock)
+        if run is None:
+            run = _apply(
+                course_key,
+                lambda course, stored: fetched.tree,
+                why,
+                clock,
+                fetched=fetched,
+                on_phase=on_phase,
+            )
+    if fetched.records:
+        # The records that come with the structure (a Canvas course's enrollments), once the
+        # course they belong to is stored.
+        on_phase("records")
+        records_ingest(source=source, facts=fetched.records, manual=trigger in MANUAL_TRIGGERS)
+    return run
 
 
 def _unchanged_without_writing(

@@ -1,0 +1,1 @@
+"""Learner records, pure: version vectors, merging under source-of-truth policies, grade scales."""

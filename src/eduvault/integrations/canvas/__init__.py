@@ -1,0 +1,1 @@
+"""Canvas LMS: structure, Live Events and learner records, both ways."""
