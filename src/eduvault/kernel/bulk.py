@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from django.db import connection, models
+from django.utils.dateparse import parse_datetime
 
 # Column SQL types for PostgreSQL's recordset definitions, by Django internal type.
 _PG_TYPES = {
@@ -64,10 +65,31 @@ def _sqlite_value(name: str, is_json: bool) -> str:
     )
 
 
+def _sqlite_times(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+    """Date-times as Django stores them on SQLite (UTC text, ``YYYY-MM-DD HH:MM:SS[.ffffff]``),
+    so that rows written here compare and sort with rows the ORM wrote."""
+    names = [n for n in rows[0] if model._meta.get_field(n).get_internal_type() == "DateTimeField"]
+    if not names:
+        return rows
+    adapt = connection.ops.adapt_datetimefield_value
+    out = []
+    for row in rows:
+        row = dict(row)
+        for name in names:
+            value = row[name]
+            if isinstance(value, str):
+                value = parse_datetime(value)
+            row[name] = adapt(value) if value is not None else None
+        out.append(row)
+    return out
+
+
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> int:
     """INSERT every row in one statement (``COPY`` on PostgreSQL), in the order given."""
     if not rows:
         return 0
+    if not _is_postgres():
+        rows = _sqlite_times(model, rows)
     table = connection.ops.quote_name(model._meta.db_table)
     names = list(rows[0])
     cols = [_column(model, n) for n in names]
@@ -107,6 +129,8 @@ def update_rows(model: type[models.Model], rows: Sequence[dict[str, Any]], *, ke
     """UPDATE the rows matching each row's ``key``, setting its other values, in one statement."""
     if not rows:
         return 0
+    if not _is_postgres():
+        rows = _sqlite_times(model, rows)
     table = connection.ops.quote_name(model._meta.db_table)
     names = list(rows[0])
     key_col = _column(model, key)[0]

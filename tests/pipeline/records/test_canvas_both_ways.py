@@ -196,18 +196,21 @@ def test_the_same_grade_changed_on_both_sides_at_once_ends_as_the_policy_says(sc
     school.sim.live_events.release()
     school.drain()
     record = Record.objects.get(kind="grade", object="assessment:1")
-    # Edu Vault owns its assessments' grades: its 5 of 5 wins; Canvas's 6 (3 of 5) is kept as the loser.
-    assert record.fields["score"] == 5 and record.conflicts == 1
+    # Edu Vault owns its assessments' grades: its 5 of 5 wins; Canvas's 6 of 10 is kept as the loser.
+    assert (record.fields["score"], record.fields["max"]) == (5, 5) and record.conflicts == 2  # score and max
     lost = RecordChange.objects.get(record=record, field="score", outcome="lost")
-    assert (lost.value, lost.replica) == (3, "school")
+    assert (lost.value, lost.replica) == (6, "school")
     school.deliver()
     school.drain()
     assert school.sim.submission(school.course.id, school.quiz.id, school.students[0].id).score == 10
-    # An operator takes Canvas's value after all: one click, and both sides follow.
+    # An operator takes Canvas's 6 of 10 after all (3 of 5): one click per field, and both sides follow.
     record_settle(record_id=record.pk, field_name="score", value=3, actor="ops")
     school.deliver()
     record.refresh_from_db()
-    assert record.fields["score"] == 3 and record.conflicts == 0
+    assert record.fields["score"] == 3 and record.conflicts == 1  # max: still Edu Vault's 5 over Canvas's 10
+    record_settle(record_id=record.pk, field_name="max", value=5, actor="ops")
+    record.refresh_from_db()
+    assert record.conflicts == 0
     assert school.sim.submission(school.course.id, school.quiz.id, school.students[0].id).score == 6
 
 

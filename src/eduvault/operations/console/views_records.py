@@ -50,6 +50,12 @@ log = structlog.get_logger(__name__)
 
 #: Identity events an operator can undo from a person's page.
 UNDOABLE = (IdentityEvent.Action.LINK, IdentityEvent.Action.UNLINK, IdentityEvent.Action.MERGE)
+#: How far into a list a page may start (further is a mistake, not a page).
+MAX_OFFSET = 10_000_000
+
+
+def _offset(request: HttpRequest) -> int | None:
+    return whole_number(request.GET.get("offset"), "offset", maximum=MAX_OFFSET)
 
 
 # -- people and their identities -----------------------------------------------------------------
@@ -60,7 +66,7 @@ def people(request: HttpRequest) -> HttpResponse:
     q = request.GET
     search = q.get("q", "").strip()[:200]
     page, more = selectors.offset_page(
-        people_list(search=search or None), whole_number(q.get("offset"), "offset")
+        people_list(search=search or None).select_related("user"), _offset(request)
     )
     return render(
         request,
@@ -88,9 +94,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @staff_only
 def identities_held(request: HttpRequest) -> HttpResponse:
-    page, more = selectors.offset_page(
-        identity_list(state="held"), whole_number(request.GET.get("offset"), "offset")
-    )
+    page, more = selectors.offset_page(identity_list(state="held"), _offset(request))
     return render(
         request, "console/identities_held.html", {"held": selectors.held_identities(page), "more": more}
     )
@@ -164,7 +168,7 @@ def records(request: HttpRequest) -> HttpResponse:
         person=person_id,
         conflicts=conflicts,
     )
-    page, more = selectors.offset_page(rows, whole_number(q.get("offset"), "offset"))
+    page, more = selectors.offset_page(rows, _offset(request))
     summary = records_summary()
     bars, top, height = horizontal_bars(
         [(k, summary["by_kind"][k]) for k in KINDS if k in summary["by_kind"]]

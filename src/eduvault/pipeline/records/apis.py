@@ -371,22 +371,6 @@ class SettleInput(serializers.Serializer):
     value = ScalarField(help_text="the value every platform holding the record is to have")
 
 
-def _check_settle(record: Record, field: str, value: Any) -> None:
-    """What the typed enrollment rows need of an enrollment record's fields: its role is what
-    it is about (another role is another record), and its state one of the states."""
-    if record.kind != "enrollment":
-        return
-    if field == "role":
-        raise InvalidInput(
-            f"record {record.pk} is the enrollment as {record.fields.get('role')!r}: its role is what it "
-            "is about and cannot be settled (enroll the person in the other role instead)"
-        )
-    if field == "state" and value not in Enrollment.State.values:
-        raise InvalidInput(
-            f"value: an enrollment's state is one of {', '.join(Enrollment.State.values)}, not {value!r}"
-        )
-
-
 class RecordSettleApi(APIView):
     permission_classes = [Admin]
 
@@ -400,7 +384,6 @@ class RecordSettleApi(APIView):
     )
     def post(self, request: Request, record_id: int) -> Response:
         data = validated(SettleInput, request.data)
-        _check_settle(selectors.record_get(record_id=record_id), data["field"], data["value"])
         applied = record_settle(
             record_id=record_id, field_name=data["field"], value=data["value"], actor=_actor(request)
         )
@@ -659,10 +642,8 @@ class EnrollmentListApi(ListAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("course", OpenApiTypes.STR, required=True, description="the course key"),
-            OpenApiParameter(
-                "username", OpenApiTypes.STR, required=True, description="the Edu Vault account"
-            ),
+            OpenApiParameter("course", OpenApiTypes.STR, description="the course key (required)"),
+            OpenApiParameter("username", OpenApiTypes.STR, description="the Edu Vault account (required)"),
             OpenApiParameter("role", OpenApiTypes.STR, enum=Enrollment.Role.values, description="(learner)"),
             OpenApiParameter("source", OpenApiTypes.STR, description="the course's source, if ambiguous"),
         ],

@@ -51,8 +51,29 @@ def due_at(priority: str, *, now: datetime | None = None, manual: bool = False) 
     return now + timedelta(seconds=boundary - epoch)
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def same_credit(held: Mapping[str, Any], fields: Mapping[str, Any]) -> bool | None:
+    """For grades (a score out of a maximum): whether both give the same credit, on whatever
+    scales; None when they are not both grades."""
+    score, maximum = _number(fields.get("score")), _number(fields.get("max"))
+    theirs, their_max = _number(held.get("score")), _number(held.get("max"))
+    if not (maximum and their_max) or ("score" not in held or "score" not in fields):
+        return None
+    if score is None or theirs is None:
+        return score is None and theirs is None
+    return math.isclose(score / maximum, theirs / their_max, rel_tol=1e-6, abs_tol=1e-6)
+
+
 def same_fields(held: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
-    """A replica holds the record's value already (a write back would change nothing)."""
+    """A replica holds the record's value already (a write back would change nothing): the
+    same credit for a grade (its own maximum and text are its scale's), else equal fields."""
+    credit = same_credit(held, fields)
+    if credit is not None:
+        rest = {k: v for k, v in fields.items() if k not in ("score", "max", "grade")}
+        return credit and same_fields({k: v for k, v in held.items() if k in rest}, rest) if rest else credit
     for name, value in fields.items():
         if name not in held:
             return False

@@ -69,9 +69,6 @@ class Statement:
     links: dict[str, Any] = field(default_factory=dict)
     #: A change made here (Edu Vault's own): it has seen the record as it is.
     local: bool = False
-    #: The maximum of the platform's own scale, when the record's object is ours (its grades
-    #: are brought to our maximum).
-    scale_from: float | None = None
 
 
 @dataclass
@@ -176,10 +173,11 @@ def _ingest_batch(source: Source, facts: Sequence[RecordFacts], *, manual: bool)
         course = courses[fact.course_key]
         link = aliases.get(f"{fact.course_key}/{fact.object}")
         fields, links = dict(fact.fields), {**fact.links, "user_id": fact.person.external_id}
-        scale_from = None
         if link is not None:  # the platform's object stands for another's: that one's record
-            fields = {k: v for k, v in fields.items() if k != "grade"}  # its text is of its scale
-            scale_from = fields.get("max") or link.links.get("points_possible")
+            # A grade keeps its own score and maximum (the same credit on another scale is
+            # worked out when it is written: schema mappings are the connector's); its text
+            # belongs to the platform's scale.
+            fields = {k: v for k, v in fields.items() if k != "grade"}
             course_id, obj, home = link.course_id, link.object, link.home
             key = link.key
             home_platform = HUB if home == HUB else source.platform
@@ -205,21 +203,11 @@ def _ingest_batch(source: Source, facts: Sequence[RecordFacts], *, manual: bool)
                 actor=fact.actor,
                 echo=fact.echo,
                 links=links,
-                scale_from=float(scale_from) if scale_from else None,
             )
         )
     applied = _apply(statements, policies=policies, manual=manual)
     applied.facts, applied.untracked, applied.held = len(facts), skipped, held
     return applied
-
-
-def _on_home_scale(fields: dict[str, Any], scale_from: float | None, state: RecordState) -> dict[str, Any]:
-    """A platform's grade of an object that stands for one of ours, in our object's terms:
-    the same fraction of credit on our maximum."""
-    ours, score = state.fields.get("max"), fields.get("score")
-    if not scale_from or not ours or not isinstance(score, int | float) or isinstance(score, bool):
-        return fields
-    return {**fields, "score": round(float(score) * float(ours) / scale_from, 6), "max": ours}
 
 
 # -- from Edu Vault itself -----------------------------------------------------------------------
@@ -274,6 +262,7 @@ def record_settle(*, record_id: int, field_name: str, value: Any, actor: str) ->
             raise NotFound(f"no record {record_id}")
         if field_name not in record.frontier:
             raise InvalidInput(f"record {record_id} has no field {field_name!r}")
+        _check_settle(record, field_name, value)
         statement = Statement(
             kind=record.kind,
             key=record.key,
@@ -295,6 +284,22 @@ def record_settle(*, record_id: int, field_name: str, value: Any, actor: str) ->
         applied = _apply([statement], policies=current_policies(), manual=True)
     log.info("records.settled", record=record_id, field=field_name, actor=actor)
     return applied
+
+
+def _check_settle(record: Record, field_name: str, value: Any) -> None:
+    """What the typed enrollment rows need of an enrollment record's fields: its role is what
+    it is about (another role is another record), and its state one of the states."""
+    if record.kind != "enrollment":
+        return
+    if field_name == "role":
+        raise InvalidInput(
+            f"record {record.pk} is the enrollment as {record.fields.get('role')!r}: its role is what it "
+            "is about and cannot be settled (enroll the person in the other role instead)"
+        )
+    if field_name == "state" and value not in Enrollment.State.values:
+        raise InvalidInput(
+            f"value: an enrollment's state is one of {', '.join(Enrollment.State.values)}, not {value!r}"
+        )
 
 
 # -- the one way in ------------------------------------------------------------------------------
@@ -361,8 +366,6 @@ def _apply(statements: Sequence[Statement], *, policies: Policies, manual: bool)
             linked = record.replicas.setdefault(link.replica, {})
             linked["links"] = {**link.links, **linked.get("links", {})}
         touched[record.pk] = record
-        if s.scale_from:
-            s.fields = _on_home_scale(s.fields, s.scale_from, state)
         if s.echo:
             replica["acks"] = merging.acknowledge(replica.get("acks", []), at=s.at, vector=state.vector)
             if s.at >= replica.get("at", 0.0):
@@ -390,7 +393,8 @@ def _apply(statements: Sequence[Statement], *, policies: Policies, manual: bool)
         for outcome in merged.outcomes:
             setattr(result, outcome.outcome, getattr(result, outcome.outcome) + 1)
             if outcome.outcome == "duplicate" or (
-                outcome.outcome == "stale" and outcome.value == outcome.after
+                outcome.outcome == "stale"
+                and (outcome.value == outcome.after or _told_before(record, outcome.field, s, audit))
             ):
                 continue  # stored once: a repeat (or an old report of what we hold) adds nothing
             result.conflicts += int(outcome.conflict and outcome.outcome in ("applied", "lost"))
@@ -451,6 +455,23 @@ def _apply(statements: Sequence[Statement], *, policies: Policies, manual: bool)
     result.records = len(touched)
     result.record_ids = sorted(touched)
     return result
+
+
+def _told_before(record: Record, field_name: str, s: Statement, audit: list[dict[str, Any]]) -> bool:
+    """This replica's report of this field at this time is in the history already (a late
+    repeat: a reconcile reading an old state again, a redelivered event)."""
+    when = _time(s.at)
+    if any(
+        row["record"] == record.pk
+        and row["field"] == field_name
+        and row["replica"] == s.replica
+        and row["source_time"] == when.isoformat()
+        for row in audit
+    ):
+        return True
+    return RecordChange.objects.filter(
+        record=record, field=field_name, replica=s.replica, source_time=when
+    ).exists()
 
 
 def _describe(record: Record) -> dict[str, Any]:
