@@ -135,3 +135,45 @@ def test_a_scrape_still_answers_when_the_database_does_not(client, monkeypatch):
     families = scrape(client, token)
     assert samples(families, "eduvault_database_up")[()] == 0
     assert "eduvault_events_received" not in families and "eduvault_stream_clients" in families
+
+
+def test_records_conflicts_and_held_identities_are_counted(client):
+    from eduvault.identity.models import Identity, Person
+    from eduvault.pipeline.records.models import Record
+
+    person = Person.objects.create(name="Amina")
+    Record.objects.create(
+        kind="grade",
+        key="c/a:1",
+        holder=f"p{person.pk}",
+        person=person,
+        object="a:1",
+        home="x",
+        home_platform="canvas",
+        conflicts=1,
+    )
+    Record.objects.create(
+        kind="grade",
+        key="c/a:2",
+        holder=f"p{person.pk}",
+        person=person,
+        object="a:2",
+        home="x",
+        home_platform="canvas",
+    )
+    Record.objects.create(
+        kind="enrollment",
+        key="c/role:learner",
+        holder=f"p{person.pk}",
+        person=person,
+        object="role:learner",
+        home="x",
+        home_platform="canvas",
+    )
+    Identity.objects.create(
+        platform="canvas", realm="school", external_id="9", state="held", held_reason="matches nobody"
+    )
+    families = scrape(client, token_create(name="prometheus", role="admin")[1])
+    assert samples(families, "eduvault_records") == {(("kind", "enrollment"),): 1, (("kind", "grade"),): 2}
+    assert samples(families, "eduvault_record_conflicts")[()] == 1
+    assert samples(families, "eduvault_identities_held")[()] == 1

@@ -26,6 +26,7 @@ from prometheus_client.core import (
 from eduvault.operations.monitoring import selectors
 from eduvault.pipeline.feed import broadcast
 from eduvault.pipeline.inbox.models import InboundEvent
+from eduvault.pipeline.records.selectors import records_summary
 
 log = structlog.get_logger(__name__)
 
@@ -150,6 +151,17 @@ class EduVaultCollector:
         for (channel, status), n in sorted(selectors.outbox_counts().items()):
             outbox.add_metric([channel, status], n)
         yield from (deliveries, disabled, outbox)
+        summary = records_summary()
+        records = GaugeMetricFamily("eduvault_records", "Learner records by kind", labels=["kind"])
+        for kind, n in sorted(summary["by_kind"].items()):
+            records.add_metric([kind], n)
+        conflicts = GaugeMetricFamily(
+            "eduvault_record_conflicts", "Learner records with concurrent changes the policy settled (open)"
+        )
+        conflicts.add_metric([], summary["conflicts"])
+        held = GaugeMetricFamily("eduvault_identities_held", "Platform accounts held for an operator to link")
+        held.add_metric([], summary["held_identities"])
+        yield from (records, conflicts, held)
 
 
 registry = CollectorRegistry(auto_describe=False)
