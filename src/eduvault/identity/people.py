@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from eduvault.identity.models import Identity, IdentityEvent, Person
 from eduvault.kernel.errors import Conflict, InvalidInput, NotFound
@@ -135,10 +137,22 @@ def identities_observe(
             changed.append(identity)
     if changed:
         Identity.objects.bulk_update(changed, ["login", "sis_id", "email", "email_verified", "name"])
+    # Match what is new or says more than before, and look again at held ones now and then
+    # (somebody may have been given an account since); not at every event of a held one.
+    fresh = {i.pk for i in changed} | {
+        i.pk for i in found.values() if i.external_id in {n.external_id for n in new}
+    }
+    stale_before = timezone.now() - timedelta(seconds=REMATCH_AFTER)
     for identity in found.values():
-        if identity.person_id is None and identity.held_reason != UNLINKED_BY_OPERATOR:
+        if identity.person_id is not None or identity.held_reason == UNLINKED_BY_OPERATOR:
+            continue
+        if identity.pk in fresh or not identity.held_reason or identity.updated_at < stale_before:
             _match(identity, rules=rules, create_people=create_people, actor=actor)
     return found
+
+
+#: Seconds before a held identity is matched again although nothing about it changed.
+REMATCH_AFTER = 900
 
 
 def _attributes(account: Account, identity: Identity | None) -> dict[str, object]:
@@ -238,6 +252,7 @@ def _link(
 
 def _hold(identity: Identity, reason: str, candidates: list[int], actor: str) -> None:
     if identity.state == HELD and identity.held_reason == reason and identity.candidates == candidates:
+        Identity.objects.filter(pk=identity.pk).update(updated_at=timezone.now())  # looked at again now
         return
     identity.person, identity.state = None, HELD
     identity.held_reason, identity.candidates, identity.matched_by = reason, candidates, ""
