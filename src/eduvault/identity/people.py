@@ -350,11 +350,14 @@ def people_merge(*, into_id: int, other_id: int, actor: str) -> IdentityEvent:
     with transaction.atomic():
         into, other = _person(into_id), _person(other_id)
         moved = list(other.identities.values_list("pk", flat=True))
+        # One account per platform source, so that writing to it is never a guess; Edu Vault's
+        # own accounts may be several (a person who was given two).
+        theirs = [i for i in other.identities.all() if i.platform != "eduvault"]
         clash = (
             into.identities.filter(
-                Q(*[Q(platform=i.platform, realm=i.realm) for i in other.identities.all()], _connector=Q.OR)
+                Q(*[Q(platform=i.platform, realm=i.realm) for i in theirs], _connector=Q.OR)
             )
-            if moved
+            if theirs
             else Identity.objects.none()
         )
         if clash.exists():

@@ -270,3 +270,55 @@ def test_forged_unsigned_and_malformed_live_events_are_refused_and_nothing_is_st
         response = client.post("/api/v1/webhooks/open", data=body, content_type="application/json")
         assert response.status_code == 400, (body, response.json())
     assert not InboundEvent.objects.exists()
+
+
+def test_taking_canvas_side_settles_score_and_maximum_together(school):
+    from eduvault.pipeline.records.services import record_take
+
+    course = synced(school)
+    link_assessment(school, course)
+    amina = person_for_user(user=school_user("amina"))
+    record_local_change(
+        kind="grade", course=course, object="assessment:1", person=amina, fields={"score": 4, "max": 5}
+    )
+    school.deliver()
+    school.drain()
+    school.sim.live_events.hold()
+    school.sim.grade(
+        school.course.id, school.quiz.id, school.students[0].id, "6", grader_id=school.teacher.id
+    )
+    record_local_change(
+        kind="grade", course=course, object="assessment:1", person=amina, fields={"score": 5, "max": 5}
+    )
+    school.sim.live_events.release()
+    school.drain()
+    record = Record.objects.get(kind="grade", object="assessment:1")
+    assert record.conflicts == 2
+    record_take(record_id=record.pk, replica="school", actor="ops")
+    record.refresh_from_db()
+    assert (record.fields["score"], record.fields["max"], record.conflicts) == (6, 10, 0)
+    school.deliver()
+    assert school.sim.submission(school.course.id, school.quiz.id, school.students[0].id).score == 6
+
+
+def test_undoing_a_merge_gives_the_records_back(school):
+    from django.contrib.auth import get_user_model
+
+    from eduvault.pipeline.records.enrollments import enrollment_add
+    from eduvault.pipeline.records.people import identity_event_undo, people_merge
+
+    course = synced(school)
+    get_user_model().objects.create_user(username="amina2", password="x-" * 8)
+    enrollment_add(course=course, username="amina2", actor="ops")  # the same learner, twice
+    twin = person_for_user(user=school_user("amina2"))
+    record_local_change(
+        kind="grade", course=course, object="assessment:1", person=twin, fields={"score": 2, "max": 5}
+    )
+    amina = Identity.objects.get(realm="school", login="amina").person
+    merge = people_merge(into_id=amina.pk, other_id=twin.pk, actor="ops")
+    assert len(merge.details["records_combined"]) == 1 and len(merge.details["records_moved"]) == 1
+    assert Record.objects.get(kind="grade", object="assessment:1").person == amina
+    identity_event_undo(event_id=merge.pk, actor="ops")
+    assert Record.objects.get(kind="grade", object="assessment:1").person == twin
+    assert Record.objects.filter(holder=f"p{twin.pk}", kind="enrollment", merged_into=None).count() == 1
+    assert Enrollment.objects.filter(person=twin, course=course).exists()

@@ -134,7 +134,7 @@ class Command(BaseCommand):
                 f"merged person {options['other']} into {options['into']} (event {event.pk}; undo with 'eduvault people undo {event.pk}')"
             )
         elif action == "undo":
-            event = identity_people.identity_event_undo(event_id=options["event"], actor="cli")
+            event = people.identity_event_undo(event_id=options["event"], actor="cli")
             self.say(f"undone: event {options['event']} (by event {event.pk})")
         else:
             rows = selectors.identity_events(person=options["person"])

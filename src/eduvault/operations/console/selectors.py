@@ -335,6 +335,45 @@ def conflict_rows(conflicts: list[dict[str, Any]]) -> list[ConflictRow]:
 
 
 @dataclass(frozen=True)
+class Writer:
+    """One side of a record's open conflicts: a replica and everything it wrote there."""
+
+    replica: str
+    platform: str
+    label: str
+    values: str
+    winning: bool
+
+
+def conflict_writers(conflicts: list[dict[str, Any]]) -> list[Writer]:
+    """Who wrote what in a record's open conflicts, one entry per replica (the winner's first):
+    taking a side settles all of its fields at once (a grade's score and maximum together)."""
+    sides: dict[str, dict[str, Any]] = {}
+    winners: set[str] = set()
+    platforms: dict[str, str] = {}
+    for c in conflicts:
+        for i, write in enumerate([c["winner"], *c["losers"]]):
+            sides.setdefault(write["replica"], {})[c["field"]] = write["value"]
+            platforms[write["replica"]] = write.get("platform", "")
+            if i == 0:
+                winners.add(write["replica"])
+    out = []
+    for replica, values in sorted(sides.items(), key=lambda kv: (kv[0] not in winners, kv[0])):
+        shown = ", ".join(f"{k} {shown_value(v)}" for k, v in values.items())
+        verb = "Keep" if replica in winners else "Take"
+        out.append(
+            Writer(
+                replica,
+                platforms[replica],
+                f"{verb} {platform_name(platforms[replica]) or replica}'s {shown}",
+                shown,
+                replica in winners,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
 class HeldIdentity:
     identity: Identity
     #: The people it matched, to choose from (those still there).

@@ -46,4 +46,5 @@ urlpatterns = [
     path("records/policies/", views_records.policies, name="policies"),
     path("records/<id:record_id>/", views_records.record, name="record"),
     path("records/<id:record_id>/settle", views_records.record_settle_view, name="record-settle"),
+    path("records/<id:record_id>/take", views_records.record_take_view, name="record-take"),
 ]

@@ -20,13 +20,13 @@ from django.views.decorators.http import require_POST
 
 from eduvault.cores.records.policy import KINDS
 from eduvault.identity.models import IdentityEvent
-from eduvault.identity.people import identity_event_undo, identity_unlink
+from eduvault.identity.people import identity_unlink
 from eduvault.kernel.errors import Conflict, InvalidInput
 from eduvault.kernel.validation import whole_number
 from eduvault.operations.console import selectors
 from eduvault.operations.console.charts import horizontal_bars
 from eduvault.operations.console.views import actor_of, staff_only
-from eduvault.pipeline.records.people import identity_link, identity_person_create
+from eduvault.pipeline.records.people import identity_event_undo, identity_link, identity_person_create
 from eduvault.pipeline.records.selectors import (
     change_data,
     enrollment_list,
@@ -44,7 +44,7 @@ from eduvault.pipeline.records.selectors import (
     record_list,
     records_summary,
 )
-from eduvault.pipeline.records.services import record_settle
+from eduvault.pipeline.records.services import record_settle, record_take
 
 log = structlog.get_logger(__name__)
 
@@ -196,6 +196,7 @@ def records(request: HttpRequest) -> HttpResponse:
 def record(request: HttpRequest, record_id: int) -> HttpResponse:
     found = record_get(record_id=record_id)
     data = record_data(found)
+    conflicts = record_conflicts(found)
     return render(
         request,
         "console/record.html",
@@ -204,7 +205,8 @@ def record(request: HttpRequest, record_id: int) -> HttpResponse:
             "data": data,
             "fields": [(name, selectors.shown_value(v)) for name, v in data["fields"].items()],
             "replicas": selectors.replica_rows(data),
-            "conflicts": selectors.conflict_rows(record_conflicts(found)),
+            "conflicts": selectors.conflict_rows(conflicts),
+            "writers": selectors.conflict_writers(conflicts),
             "history": [selectors.history_row(change_data(c)) for c in record_history(record=found)],
         },
     )
@@ -244,6 +246,21 @@ def record_settle_view(request: HttpRequest, record_id: int) -> HttpResponse:
         f"{applied.deliveries} deliver{'y' if applied.deliveries == 1 else 'ies'} to platforms.",
     )
     return redirect("console:record", record_id=found.pk)
+
+
+@staff_only
+@require_POST
+def record_take_view(request: HttpRequest, record_id: int) -> HttpResponse:
+    """One click takes one writer's side in every open conflict of a record (a grade's score
+    and maximum together); every platform holding the record follows."""
+    replica = request.POST.get("replica", "")[:200]
+    applied = record_take(record_id=record_id, replica=replica, actor=actor_of(request))
+    log.info("console.record_taken", record=record_id, replica=replica, actor=actor_of(request))
+    messages.success(
+        request,
+        f"Took {replica}'s values; {applied.deliveries} deliver{'y' if applied.deliveries == 1 else 'ies'} to platforms.",
+    )
+    return redirect("console:record", record_id=record_id)
 
 
 def _both_numbers(a: Any, b: Any) -> bool:

@@ -580,7 +580,7 @@ class IdentityEventUndoApi(APIView):
         description="Undo a link (the identity is held), an unlink (linked again) or a merge (the identities go back).",
     )
     def post(self, request: Request, identity_event_id: int) -> Response:
-        undo = identity_people.identity_event_undo(event_id=identity_event_id, actor=_actor(request))
+        undo = people.identity_event_undo(event_id=identity_event_id, actor=_actor(request))
         return Response({"undone": identity_event_id, "event": selectors.identity_event_data(undo)})
 
 

@@ -155,7 +155,7 @@ def records_summary() -> dict[str, Any]:
 def people_list(*, search: str | None = None) -> QuerySet[Person]:
     rows = (
         Person.objects.filter(merged_into=None)
-        .annotate(identity_count=Count("identities"))
+        .annotate(identity_count=Count("identities", distinct=True))
         .order_by("name", "id")
     )
     if search:

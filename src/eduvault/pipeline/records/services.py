@@ -28,7 +28,7 @@ from eduvault.identity.people import Account, identities_observe
 from eduvault.integrations.base import RecordFacts
 from eduvault.integrations.models import Source
 from eduvault.kernel import bulk
-from eduvault.kernel.errors import InvalidInput, NotFound
+from eduvault.kernel.errors import Conflict, InvalidInput, NotFound
 from eduvault.kernel.priorities import PRIORITIES
 from eduvault.pipeline.content.models import Course
 from eduvault.pipeline.feed.services import Entry, feed_append
@@ -253,16 +253,52 @@ def record_local_change(
         return _apply([statement], policies=current_policies(), manual=manual)
 
 
-def record_settle(*, record_id: int, field_name: str, value: Any, actor: str) -> Applied:
-    """An operator settles a field (a conflict's one-click override, or keeping the winner):
-    the value supersedes every write there is, and goes to every platform that holds it."""
+def record_take(*, record_id: int, replica: str, actor: str) -> Applied:
+    """An operator takes one writer's side in a record's open conflicts: every conflicting
+    field is settled to what that replica wrote (a grade's score and maximum together)."""
     with transaction.atomic():
         record = Record.objects.select_for_update().filter(pk=record_id).first()
         if record is None:
             raise NotFound(f"no record {record_id}")
-        if field_name not in record.frontier:
-            raise InvalidInput(f"record {record_id} has no field {field_name!r}")
-        _check_settle(record, field_name, value)
+        policies = current_policies()
+        state = RecordState.from_json(record.frontier, owner=_owner(policies, record))
+        values = {
+            name: next(w.value for w in writes if w.replica == replica)
+            for name, writes in state.conflicts().items()
+            if any(w.replica == replica for w in writes)
+        }
+        if not values:
+            raise Conflict(
+                f"record {record_id} has no open conflict with a write of {replica!r}; nothing was changed"
+            )
+        applied = record_settle(record_id=record_id, values=values, actor=actor)
+    log.info("records.taken", record=record_id, replica=replica, fields=sorted(values), actor=actor)
+    return applied
+
+
+def record_settle(
+    *,
+    record_id: int,
+    actor: str,
+    field_name: str | None = None,
+    value: Any = None,
+    values: Mapping[str, Any] | None = None,
+) -> Applied:
+    """An operator settles a field (a conflict's one-click override, or keeping the winner):
+    the value supersedes every write there is, and goes to every platform that holds it."""
+    settled = dict(values or {})
+    if field_name is not None:
+        settled[field_name] = value
+    if not settled:
+        raise InvalidInput("settle at least one field")
+    with transaction.atomic():
+        record = Record.objects.select_for_update().filter(pk=record_id).first()
+        if record is None:
+            raise NotFound(f"no record {record_id}")
+        for name, new_value in settled.items():
+            if name not in record.frontier:
+                raise InvalidInput(f"record {record_id} has no field {name!r}")
+            _check_settle(record, name, new_value)
         statement = Statement(
             kind=record.kind,
             key=record.key,
@@ -276,13 +312,13 @@ def record_settle(*, record_id: int, field_name: str, value: Any, actor: str) ->
             title=record.title,
             replica=HUB,
             platform=HUB,
-            fields={field_name: value},
+            fields=settled,
             at=time.time(),
             actor=actor,
             local=True,
         )
         applied = _apply([statement], policies=current_policies(), manual=True)
-    log.info("records.settled", record=record_id, field=field_name, actor=actor)
+    log.info("records.settled", record=record_id, fields=sorted(settled), actor=actor)
     return applied
 
 
@@ -609,17 +645,35 @@ def records_rehome(*, identity: Identity) -> int:
     return moved
 
 
-def records_merge_people(*, into: Person, other: Person) -> int:
-    """Two people are one: ``other``'s records become ``into``'s."""
-    moved = 0
+def records_merge_people(*, into: Person, other: Person) -> dict[str, list[int]]:
+    """Two people are one: ``other``'s records become ``into``'s. Returns the records moved
+    as they are, and those combined with ``into``'s record of the same object (kept, marked
+    combined), for undoing the merge."""
+    moved: list[int] = []
+    combined: list[int] = []
     policies = current_policies()
     with transaction.atomic():
         for record in Record.objects.select_for_update().filter(holder=f"p{other.pk}", merged_into=None):
-            moved += _move(record, person_id=into.pk, policies=policies)
-    return moved
+            (moved if _move(record, person_id=into.pk, policies=policies) == 1 else combined).append(
+                record.pk
+            )
+    return {"records_moved": moved, "records_combined": combined}
+
+
+def records_unmerge_people(*, into: Person, other: Person, moved: list[int], combined: list[int]) -> int:
+    """Undo :func:`records_merge_people`: the records moved go back to ``other``, those
+    combined are ``other``'s again (the combined record keeps what it received)."""
+    with transaction.atomic():
+        back = Record.objects.filter(pk__in=moved, holder=f"p{into.pk}").update(
+            holder=f"p{other.pk}", person_id=other.pk
+        )
+        back += Record.objects.filter(pk__in=combined).update(merged_into=None)
+        _project_enrollments(list(Record.objects.filter(pk__in=moved, kind="enrollment")))
+    return back
 
 
 def _move(record: Record, *, person_id: int, policies: Policies) -> int:
+    """1: moved as it is; 2: combined with the person's own record of the object."""
     holder = f"p{person_id}"
     existing = (
         Record.objects.select_for_update()
@@ -648,4 +702,4 @@ def _move(record: Record, *, person_id: int, policies: Policies) -> int:
         version=existing.version + 1,
     )
     Record.objects.filter(pk=record.pk).update(merged_into=existing)
-    return 1
+    return 2
