@@ -308,14 +308,18 @@ def test_the_demo_runs_end_to_end(tmp_path):
     out = result.stdout
     for expected in ("Edit 6 of 6", "version 6 → 7", "moved subtopic", "deleted topic", "unchanged"):
         assert expected in out
+    # The Canvas part: a grade each way, the one to Canvas written once.
+    for expected in ("Canvas → Edu Vault", "entered the feed at cursor", "was written to Canvas once (1 delivery)"):
+        assert expected in " ".join(out.split()), expected
     # Nothing is left broken behind: the simulator has stopped, and so has syncing from it.
     from eduvault.integrations.models import Source
 
     source = Source.objects.get(name="demo-openedx")
     assert not source.enabled and "the demo's simulator has stopped" in source.disabled_reason
     listed = json.loads(run_cli("source", "list", "--json", env=env, check=True).stdout)
-    assert [(s["name"], s["enabled"], s["secrets"]) for s in listed] == [
-        ("demo-openedx", False, ["client_secret"])
+    assert sorted((s["name"], s["enabled"], s["secrets"]) for s in listed) == [
+        ("demo-canvas", False, ["token"]),
+        ("demo-openedx", False, ["client_secret"]),
     ]
 
 
