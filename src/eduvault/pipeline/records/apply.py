@@ -10,11 +10,15 @@ platforms that hold the record are written, all in that transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import reduce
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from eduvault.cores.records import merge as merging
@@ -100,14 +104,38 @@ def owner_for(policies: Policies, record: Record):  # type: ignore[no-untyped-de
 # -- the one way in ------------------------------------------------------------------------------
 
 
+#: Conditions OR-ed in one query (SQLite parses an OR chain as a tree no deeper than 1,000).
+_TERMS_A_QUERY = 100
+
+
+def _pairs_matching(wanted: Iterable[tuple[str, str, str]]) -> Iterator[Q]:
+    """Conditions that select exactly the (key, holder) pairs wanted, not their cross
+    product (a batch's 50 assignments and 1,000 learners are 1,000 records, not 50,000): one
+    ``key = … AND holder IN (…)`` term per key, or per holder where there are fewer of those,
+    at most ``_TERMS_A_QUERY`` terms a query."""
+    by_key: dict[str, set[str]] = defaultdict(set)
+    by_holder: dict[str, set[str]] = defaultdict(set)
+    for _, key, holder in wanted:
+        by_key[key].add(holder)
+        by_holder[holder].add(key)
+    if len(by_key) <= len(by_holder):
+        terms = [Q(key=key, holder__in=sorted(holders)) for key, holders in by_key.items()]
+    else:
+        terms = [Q(holder=holder, key__in=sorted(keys)) for holder, keys in by_holder.items()]
+    for start in range(0, len(terms), _TERMS_A_QUERY):
+        yield reduce(operator.or_, terms[start : start + _TERMS_A_QUERY])
+
+
 def _lock_records(statements: Sequence[Statement]) -> dict[tuple[str, str, str], Record]:
     wanted = {(s.kind, s.key, s.holder): s for s in statements}
 
     def load() -> dict[tuple[str, str, str], Record]:
-        keys = {k for _, k, _ in wanted}
-        holders = {h for _, _, h in wanted}
-        rows = Record.objects.select_for_update().filter(key__in=keys, holder__in=holders, merged_into=None)
-        return {(r.kind, r.key, r.holder): r for r in rows if (r.kind, r.key, r.holder) in wanted}
+        found: dict[tuple[str, str, str], Record] = {}
+        for pairs in _pairs_matching(wanted):
+            for r in Record.objects.select_for_update().filter(pairs, merged_into=None).order_by("pk"):
+                if (r.kind, r.key, r.holder) in wanted:
+                    found[(r.kind, r.key, r.holder)] = r
+        return found
 
     found = load()
     missing = [s for k, s in wanted.items() if k not in found]
