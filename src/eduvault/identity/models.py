@@ -155,6 +155,9 @@ class Identity(models.Model):
     email = models.CharField(max_length=254, blank=True)
     email_verified = models.BooleanField(default=False)
     name = models.CharField(max_length=200, blank=True)
+    #: The account the platform vouches this one is (``<realm>:<id>``; ``sis:<id>`` for an
+    #: SIS id): a forum's DiscourseConnect ``external_id``. Matched by the ``connect`` rule.
+    vouched = models.CharField(max_length=400, blank=True)
 
     person = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="identities"

@@ -50,6 +50,8 @@ class Account:
     email: str = ""
     email_verified: bool = False
     name: str = ""
+    #: ``<realm>:<id>``: the account elsewhere the platform vouches this one is.
+    vouched: str = ""
 
 
 # -- Edu Vault's own accounts ----------------------------------------------------------------------
@@ -136,7 +138,9 @@ def identities_observe(
                 setattr(identity, k, v)
             changed.append(identity)
     if changed:
-        Identity.objects.bulk_update(changed, ["login", "sis_id", "email", "email_verified", "name"])
+        Identity.objects.bulk_update(
+            changed, ["login", "sis_id", "email", "email_verified", "name", "vouched"]
+        )
     # Match what is new or says more than before, and look again at held ones now and then
     # (somebody may have been given an account since); not at every event of a held one.
     fresh = {i.pk for i in changed} | {
@@ -168,6 +172,7 @@ def _attributes(account: Account, identity: Identity | None) -> dict[str, object
         "email": keep("email", account.email[:254]),
         "email_verified": account.email_verified or bool(identity and identity.email_verified),
         "name": keep("name", account.name[:200]),
+        "vouched": keep("vouched", account.vouched[:400]),
     }
 
 
@@ -175,7 +180,17 @@ def candidates_by(rule: str, identity: Identity) -> list[int]:
     """The people an identity matches under one rule (ids, at most a few)."""
     live = Person.objects.filter(merged_into__isnull=True)
     others = Q(identities__state=LINKED) & ~Q(identities__pk=identity.pk)
-    if rule == "sis_id":
+    if rule == "connect":
+        realm, _, vouched = identity.vouched.partition(":")
+        if not (realm and vouched):
+            return []
+        if realm == "sis":
+            query = Q(sis_id=vouched) | (others & Q(identities__sis_id=vouched))
+        elif realm == "eduvault":
+            query = Q(user__username__iexact=vouched)
+        else:
+            query = others & Q(identities__realm=realm, identities__external_id=vouched)
+    elif rule == "sis_id":
         if not identity.sis_id:
             return []
         query = Q(sis_id=identity.sis_id) | (others & Q(identities__sis_id=identity.sis_id))

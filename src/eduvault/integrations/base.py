@@ -96,14 +96,19 @@ class PersonFacts:
     email: str = ""
     email_verified: bool = False
     name: str = ""
+    #: ``<realm>:<id>``: the account elsewhere the platform vouches this one is (a forum's
+    #: DiscourseConnect ``external_id``; ``sis:<id>`` when it carries SIS ids).
+    vouched: str = ""
 
 
 @dataclass(frozen=True)
 class RecordFacts:
     """A learner record as a platform states it: a grade, a completion, an enrollment, ...
 
-    ``course_key`` is Edu Vault's key of the course on this source, ``object`` what in the
-    course the record is about (``assignment:55``, ``course``), ``links`` the platform's own
+    ``course_key`` is Edu Vault's key of the course on this source, or the platform's name for
+    a place that stands for a course (a forum category linked to one); empty for a person's
+    own records (a profile, a badge). ``object`` is what in the course the record is about
+    (``assignment:55``, ``course``), ``links`` the platform's own
     ids (and what writing back needs: an assignment's points and grading type), ``at`` the
     platform's own time of the change (seconds since the epoch). ``echo``: the platform is
     reporting a write Edu Vault itself made (an acknowledgement, not a change)."""
@@ -118,6 +123,10 @@ class RecordFacts:
     actor: str = ""
     echo: bool = False
     title: str = ""
+    #: What in the course the record is about, as the platform names it, when that is not
+    #: ``object`` itself (a forum post's topic: ``topic:55``); resolved to Edu Vault's object
+    #: (the course node the topic is for) through the replica's object links.
+    about: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -31,7 +31,9 @@ KINDS: dict[str, str] = {
 PRIORITIES = ("critical", "high", "background")
 PLATFORMS = ("eduvault", "canvas", "openedx", "discourse", "lti", "device")
 #: The rules identities can be matched by, in the order an operator may choose from.
-MATCH_RULES = ("sis_id", "login", "verified_email")
+#: ``connect``: the platform vouches for the account (Discourse's DiscourseConnect
+#: ``external_id`` names the person's account elsewhere, or their SIS id).
+MATCH_RULES = ("connect", "sis_id", "login", "verified_email")
 HOME = "home"
 
 
@@ -54,6 +56,12 @@ class Policies:
     match: tuple[str, ...]
     #: The text it was read from (shown to operators as it is).
     text: str = ""
+    #: Rules for one platform's accounts where they differ from ``match`` (a forum's
+    #: usernames are not the LMS's logins).
+    match_by_platform: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def match_for(self, platform: str) -> tuple[str, ...]:
+        return self.match_by_platform.get(platform, self.match)
 
     def kind(self, kind: str) -> KindPolicy:
         try:
@@ -112,13 +120,28 @@ def parse(text: str) -> Policies:
         return owner
 
     identity = data.get("identity") or {}
-    match = identity.get("match", list(MATCH_RULES))
-    if (
-        not isinstance(match, list)
-        or any(rule not in MATCH_RULES for rule in match)
-        or len(set(match)) != len(match)
-    ):
-        raise PolicyError(f"[identity] match: a list of distinct rules from {', '.join(MATCH_RULES)}")
+    unknown_identity = sorted(set(identity) - {"match", "platforms"})
+    if unknown_identity:
+        raise PolicyError(f"[identity] has unknown keys: {', '.join(unknown_identity)}")
+
+    def check_rules(where: str, rules: Any) -> tuple[str, ...]:
+        if (
+            not isinstance(rules, list)
+            or any(rule not in MATCH_RULES for rule in rules)
+            or len(set(rules)) != len(rules)
+        ):
+            raise PolicyError(f"{where}: a list of distinct rules from {', '.join(MATCH_RULES)}")
+        return tuple(rules)
+
+    match = check_rules("[identity] match", identity.get("match", [r for r in MATCH_RULES if r != "connect"]))
+    per_platform = identity.get("platforms") or {}
+    if not isinstance(per_platform, dict):
+        raise PolicyError("[identity.platforms] must be a table of platform = [rules]")
+    match_by_platform: dict[str, tuple[str, ...]] = {}
+    for platform, rules in per_platform.items():
+        if platform not in PLATFORMS:
+            raise PolicyError(f"[identity.platforms] {platform}: not one of {', '.join(PLATFORMS)}")
+        match_by_platform[platform] = check_rules(f"[identity.platforms] {platform}", rules)
 
     kinds: dict[str, KindPolicy] = {}
     records = data.get("records") or {}
@@ -143,4 +166,4 @@ def parse(text: str) -> Policies:
         raise PolicyError(
             f"[records] has unknown kinds: {', '.join(unknown_kinds)}; the kinds are {', '.join(KINDS)}"
         )
-    return Policies(kinds=kinds, classes=classes, match=tuple(match), text=text)
+    return Policies(kinds=kinds, classes=classes, match=match, text=text, match_by_platform=match_by_platform)

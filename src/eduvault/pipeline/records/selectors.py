@@ -310,6 +310,7 @@ def policies_data() -> dict[str, Any]:
     return {
         "file": str(policies_path()),
         "match": list(policies.match),
+        "match_by_platform": {k: list(v) for k, v in policies.match_by_platform.items()},
         "classes": {k: list(v) for k, v in policies.classes.items()},
         "kinds": policies.describe(),
         "text": policies.text,

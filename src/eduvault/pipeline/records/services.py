@@ -45,6 +45,8 @@ log = structlog.get_logger(__name__)
 
 #: Facts applied per transaction.
 BATCH = 1000
+#: The object of a link that makes a place on a platform a course's (a forum category).
+COURSE_OBJECT = "course"
 
 
 # -- from platforms ------------------------------------------------------------------------------
@@ -66,13 +68,31 @@ def records_ingest(*, source: Source, facts: Sequence[RecordFacts], manual: bool
     return total
 
 
+#: Kinds of record that belong to a person, not to a course.
+PERSONAL = frozenset({"profile", "badge"})
+
+
+def _courses_of(source: Source, keys: set[str]) -> dict[str, Course]:
+    """The courses facts name: the source's own, and places on it linked to a course (a
+    forum category that is a course's community)."""
+    courses = {c.key: c for c in Course.objects.filter(source=source, key__in=keys - {""})}
+    missing = keys - set(courses) - {""}
+    if missing:
+        for link in ObjectLink.objects.filter(
+            replica=source.name, alias__in=missing, object=COURSE_OBJECT
+        ).select_related("course"):
+            if link.course is not None:
+                courses[link.alias] = link.course
+    return courses
+
+
 def _ingest_batch(source: Source, facts: Sequence[RecordFacts], *, manual: bool) -> Applied:
     policies = current_policies()
     for fact in facts:
         if fact.kind not in KINDS:
             raise InvalidInput(f"unknown kind of record {fact.kind!r}")
-    courses = {c.key: c for c in Course.objects.filter(source=source, key__in={f.course_key for f in facts})}
-    tracked = [f for f in facts if f.course_key in courses]
+    courses = _courses_of(source, {f.course_key for f in facts})
+    tracked = [f for f in facts if f.course_key in courses or (not f.course_key and f.kind in PERSONAL)]
     skipped = len(facts) - len(tracked)
     accounts: dict[str, Account] = {}
     for fact in tracked:
@@ -84,19 +104,22 @@ def _ingest_batch(source: Source, facts: Sequence[RecordFacts], *, manual: bool)
             email=p.email,
             email_verified=p.email_verified,
             name=p.name,
+            vouched=p.vouched,
         )
     identities = identities_observe(
         platform=source.platform,
         realm=source.name,
         accounts=accounts.values(),
-        rules=policies.match,
+        rules=policies.match_for(source.platform),
         create_people=source.setting("create_people") == "true",
         actor=source.name,
     )
     aliases = {
         link.alias: link
         for link in ObjectLink.objects.filter(
-            replica=source.name, alias__in={f"{f.course_key}/{f.object}" for f in tracked}
+            replica=source.name,
+            alias__in={f"{f.course_key}/{f.object}" for f in tracked}
+            | {f"{f.course_key}/{f.about}" for f in tracked if f.about},
         ).select_related("course")
     }
     statements = []
@@ -106,7 +129,7 @@ def _ingest_batch(source: Source, facts: Sequence[RecordFacts], *, manual: bool)
         if identity.person_id is None:
             held += 1
         holder = f"p{identity.person_id}" if identity.person_id else f"i{identity.pk}"
-        course = courses[fact.course_key]
+        course = courses.get(fact.course_key)
         link = aliases.get(f"{fact.course_key}/{fact.object}")
         fields, links = dict(fact.fields), {**fact.links, "user_id": fact.person.external_id}
         if link is not None:  # the platform's object stands for another's: that one's record
@@ -118,8 +141,11 @@ def _ingest_batch(source: Source, facts: Sequence[RecordFacts], *, manual: bool)
             key = link.key
             home_platform = HUB if home == HUB else source.platform
         else:
-            course_id, obj, home, key = course.pk, fact.object, source.name, f"{course.key}/{fact.object}"
-            home_platform = source.platform
+            obj, home, home_platform = fact.object, source.name, source.platform
+            course_id, key = (course.pk, f"{course.key}/{fact.object}") if course else (None, f"/{fact.object}")
+            if fact.about:  # what it is about, in Edu Vault's terms where it is linked
+                about = aliases.get(f"{fact.course_key}/{fact.about}")
+                obj = about.object if about is not None else fact.about
         statements.append(
             Statement(
                 kind=fact.kind,
