@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "eduvault.pipeline.feed",
     "eduvault.pipeline.records",
     "eduvault.pipeline.sync",
+    "eduvault.pipeline.communities",
     "eduvault.learning.assessments",
     "eduvault.operations.monitoring",
     "eduvault.operations.console",
@@ -270,6 +271,8 @@ EDUVAULT_PURGE_SECONDS = float(os.environ.get("EDUVAULT_PURGE_SECONDS", "3600"))
 EDUVAULT_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECONCILE_SECONDS", "3600"))
 #: How often learner records are read back from the platforms (lost events repaired).
 EDUVAULT_RECORDS_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECORDS_RECONCILE_SECONDS", "3600"))
+#: How often each course community is brought in step again (repairing what was missed).
+EDUVAULT_COMMUNITY_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_COMMUNITY_RECONCILE_SECONDS", "3600"))
 #: Learner records' deliveries by priority class: critical ones go at once; high ones are
 #: batched within this window (at most 900 s), background ones within the next.
 EDUVAULT_HIGH_WINDOW_SECONDS = float(os.environ.get("EDUVAULT_HIGH_WINDOW_SECONDS", "300"))

@@ -1,3 +1,7 @@
+import importlib
+import importlib.util
+import pkgutil
+
 from django.apps import AppConfig
 
 
@@ -7,5 +11,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Sources and integrations"
 
     def ready(self) -> None:
-        from eduvault.integrations.canvas import integration as canvas  # noqa: F401 - registers Canvas
-        from eduvault.integrations.openedx import integration  # noqa: F401 - registers Open edX
+        # Each platform's package registers itself from its ``integration`` module.
+        import eduvault.integrations as package
+
+        for module in pkgutil.iter_modules(package.__path__):
+            name = f"{package.__name__}.{module.name}"
+            if module.ispkg and importlib.util.find_spec(f"{name}.integration") is not None:
+                importlib.import_module(f"{name}.integration")

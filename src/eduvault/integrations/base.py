@@ -186,6 +186,74 @@ class RecordWriter(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class TopicSpec:
+    """A discussion a community keeps for one course node: ``external_id`` is made from the
+    node's id, so a retry finds the topic it made rather than making a second one."""
+
+    external_id: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class TopicState:
+    topic_id: str
+    title: str
+    closed: bool = False
+
+
+class CommunityWriter(Protocol):
+    """Keeps a course's place on a community platform (a Discourse category, its topics, its
+    group, its badges). Every method is idempotent: run twice, it changes nothing the
+    second time. Raises ``SourceError`` (with ``retry_after`` on rate limits)."""
+
+    def place_key(self, place_id: str) -> str:
+        """The course key the platform's records name the place by (what its events say)."""
+        ...
+
+    def topic_object(self, topic_id: str) -> str:
+        """What the platform's records say they are about, for a topic."""
+        ...
+
+    def ensure_place(self, *, place_id: str, title: str) -> str:
+        """The id of the course's place: ``place_id`` retitled if it must be, or a new one."""
+        ...
+
+    def ensure_topic(self, *, place_id: str, spec: TopicSpec, topic_id: str = "") -> TopicState: ...
+
+    def close_topic(self, *, topic_id: str) -> None: ...
+
+    def ensure_group(self, *, group_id: str, name: str, title: str) -> str:
+        """The id of the course's group: ``group_id`` when it still exists, else found by name
+        or created."""
+        ...
+
+    def add_members(self, *, group_id: str, group_name: str, usernames: Sequence[str]) -> list[str]: ...
+
+    def remove_members(self, *, group_id: str, group_name: str, usernames: Sequence[str]) -> list[str]: ...
+
+    def grant_badge(self, *, badge_id: str, username: str, reason: str = "", checked: bool = False) -> bool:
+        """Grant once: False if the person holds it already. ``checked``: look the holder's
+        badges up first (a retry after a grant that may have reached the platform)."""
+        ...
+
+    def accounts(self) -> Iterator[PersonFacts]:
+        """Every account on the platform (for matching people to them by email)."""
+        ...
+
+    def vouches(self) -> str:
+        """The realm whose ids the platform's accounts are vouched by (a forum signing people
+        in with DiscourseConnect: ``sis``, ``eduvault`` or a source's name); "" if none."""
+        ...
+
+    def account_vouched(self, external_id: str) -> PersonFacts | None:
+        """The account the platform holds for that id of the realm it vouches by, if any."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Integration:
     """A platform. Subclass, declare, register with :data:`integrations`."""
 
@@ -201,6 +269,8 @@ class Integration:
     reads_records: ClassVar[bool] = False
     #: The kinds of learner record :meth:`records_writer` writes.
     writes_records: ClassVar[frozenset[str]] = frozenset()
+    #: Its webhooks are signed with a secret the operator gives when registering a source.
+    requires_webhook_secret: ClassVar[bool] = False
 
     def __init__(self, source: Any) -> None:
         self.source = source
@@ -232,6 +302,9 @@ class Integration:
         return None
 
     def records_writer(self) -> RecordWriter | None:
+        return None
+
+    def community(self) -> CommunityWriter | None:
         return None
 
     @classmethod
@@ -308,4 +381,11 @@ def records_writer(source: Any) -> RecordWriter:
     writer = integration_for(source).records_writer()
     if writer is None:
         raise CapabilityMissing(f"{source.name} ({source.platform}) takes no learner records")
+    return writer
+
+
+def community_writer(source: Any) -> CommunityWriter:
+    writer = integration_for(source).community()
+    if writer is None:
+        raise CapabilityMissing(f"{source.name} ({source.platform}) keeps no course communities")
     return writer

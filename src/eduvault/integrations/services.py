@@ -23,6 +23,8 @@ def source_add(
     (settings and secrets). The secrets are sealed, never printed."""
     integration = integration_class(platform)
     settings, secrets = integration.check_values(values)
+    if integration.requires_webhook_secret and not webhook_secret:
+        raise InvalidInput(f"a {integration.title} source needs --webhook-secret (it signs the source's webhooks)")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput(

@@ -14,6 +14,8 @@ FIELDS = {
     "client_secret": "OAuth2 client secret (Open edX; sealed)",
     "token": "API access token (Canvas; sealed, never printed)",
     "jwks_url": "the JWKS URL that verifies signed Live Events (Canvas)",
+    "api_key": "an admin API key (Discourse; sealed, never printed)",
+    "api_username": "the user the API key acts as (Discourse), e.g. system",
 }
 
 

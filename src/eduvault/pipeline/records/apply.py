@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import reduce
@@ -25,6 +25,7 @@ from eduvault.cores.records import merge as merging
 from eduvault.cores.records.merge import RecordState
 from eduvault.cores.records.policy import Policies
 from eduvault.kernel import bulk
+from eduvault.kernel.registry import Registry
 from eduvault.kernel.priorities import PRIORITIES
 from eduvault.pipeline.feed.services import Entry, feed_append
 from eduvault.pipeline.outbox.services import deliveries_enqueue
@@ -32,6 +33,12 @@ from eduvault.pipeline.records import routing
 from eduvault.pipeline.records.models import Enrollment, ObjectLink, Record, RecordChange
 
 HUB = "eduvault"
+
+#: What else follows record changes (a course's community grants badges for completions):
+#: ``watcher(changed records, manual) -> deliveries written``, called in the transaction
+#: that changed them. Registered by the apps above this one.
+RecordWatcher = Callable[[list[Record], bool], int | None]
+watchers: Registry[RecordWatcher] = Registry("record watcher")
 
 
 @dataclass
@@ -275,6 +282,9 @@ def apply_statements(statements: Sequence[Statement], *, policies: Policies, man
     save_records(touched.values(), now)
     project_enrollments([touched[pk] for pk in states if touched[pk].kind == "enrollment"])
     result.deliveries = route_changed(touched, origins, policies, manual=manual)
+    changed_records = [touched[pk] for pk in origins]
+    for _name, watcher in watchers.items():
+        result.deliveries += watcher(changed_records, manual) or 0
     result.records = len(touched)
     result.record_ids = sorted(touched)
     return result

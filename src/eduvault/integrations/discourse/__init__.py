@@ -1,0 +1,1 @@
+"""Discourse: a course's community kept in step (see docs/discourse.md)."""

@@ -1,0 +1,1 @@
+"""A course's community on a forum platform, kept in step with the course (see docs/discourse.md)."""
