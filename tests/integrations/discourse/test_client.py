@@ -617,3 +617,24 @@ def test_one_log_line_per_failed_request_none_per_success(client: DiscourseClien
     assert [entry["event"] for entry in logs] == ["discourse.request_failed"]
     assert logs[0]["status"] == 500 and logs[0]["retrying"] is True
     assert KEY not in repr(logs)
+
+
+def test_a_mass_award_names_everyone_in_one_csv_and_never_regrants_holders(
+    client: DiscourseClient, forum: Forum
+) -> None:
+    received: list[httpx.Request] = []
+
+    def award(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(200, content=b"")  # Discourse: head :ok, the grants run in a job
+
+    forum.route("POST", "/admin/badges/award/7.json", award)
+    sent = client.mass_award(7, [f"learner{i}" for i in range(2000)] + ["learner0"])
+    assert sent == 1 and len(received) == 1
+    request = received[0]
+    assert request.headers["Content-Type"].startswith("multipart/form-data")
+    body = request.content.decode()
+    assert 'name="file"; filename="usernames.csv"' in body and "learner1999\n" in body
+    assert body.count("learner0\n") == 1  # each person once
+    assert 'name="grant_existing_holders"' in body and "false" in body
+    assert request.headers["Api-Key"] == KEY

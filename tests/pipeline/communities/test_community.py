@@ -109,14 +109,15 @@ def test_a_completion_in_canvas_grants_the_badge_once(school, fake_forum):
     school.sim.complete_course(school.course.id, amina.id)
     school.drain()
     school.deliver()
-    # A grant whose answer was lost is retried with a look first: never a second badge.
+    # A grant whose answer was lost is sent again: the forum skips holders, never a second badge.
     CommunityGrant.objects.update(state=CommunityGrant.State.SENDING)
     from eduvault.pipeline.communities.services import community_request
 
     community_request(community=community, aspects=("badges",), priority="critical")
     school.deliver()
     assert len([g for g in fake_forum.user_badges if g["badge_id"] == badge["id"]]) == 1
-    assert CommunityGrant.objects.get().state == CommunityGrant.State.HELD
+    assert CommunityGrant.objects.get().state == CommunityGrant.State.GRANTED
+    assert len(fake_forum.called("mass_award")) == 2
 
 
 def test_an_enrollment_in_canvas_puts_the_learner_in_the_group_and_a_removal_takes_them_out(school, fake_forum):

@@ -47,6 +47,8 @@ log = structlog.get_logger(__name__)
 
 #: Discourse's ``GroupsController::ADD_MEMBERS_LIMIT``: users one ``PUT …/members.json`` may name.
 MEMBERS_PER_REQUEST = 1000
+#: ``Admin::BadgesController::MAX_CSV_LINES``: the most people one mass award names.
+MASS_AWARD_LIMIT = 50_000
 #: Members asked for per page (``MEMBERS_DEFAULT_PAGE_SIZE``; the server's maximum is 1000).
 MEMBERS_PAGE_SIZE = 50
 #: Post ids asked for per ``/t/{id}/posts.json`` request (Discourse's ``posts_chunksize``).
@@ -444,6 +446,28 @@ class DiscourseClient:
             raise SourceError(f"{self.host} granted nothing for {what} (badges disabled?)")
         return granted
 
+    def mass_award(self, badge_id: Any, usernames: Iterable[str]) -> int:
+        """Grant a badge to many people in one request: ``POST /admin/badges/award/{id}``
+        with a CSV of usernames, one a line (``Admin::BadgesController#mass_award``; at most
+        ``MASS_AWARD_LIMIT`` lines a request, so longer lists take several). Without
+        ``grant_existing_holders`` those who hold it already are left as they are, so a
+        repeat grants nothing twice, ``multiple_grant`` badges included. Discourse grants in
+        a background job and answers an empty 200. Returns the requests sent."""
+        names = _usernames(usernames)
+        sent = 0
+        for start in range(0, len(names), MASS_AWARD_LIMIT):
+            chunk = names[start : start + MASS_AWARD_LIMIT]
+            csv = ("\n".join(chunk) + "\n").encode()
+            self._call(
+                "POST",
+                f"/admin/badges/award/{_seg(badge_id)}.json",
+                what=f"badge {badge_id} for {len(chunk)} people",
+                files={"file": ("usernames.csv", csv, "text/csv")},
+                data={"replace_badge_owners": "false", "grant_existing_holders": "false"},
+            )
+            sent += 1
+        return sent
+
     # -- users ----------------------------------------------------------------------------
 
     def user(self, username: str) -> dict[str, Any] | None:
@@ -499,6 +523,8 @@ class DiscourseClient:
         what: str,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        files: Any = None,
+        data: Any = None,
         lookup: bool = False,
         follow: bool = False,
     ) -> Any:
@@ -506,7 +532,7 @@ class DiscourseClient:
         ``lookup``, for 404/410."""
         url = self.base_url + path
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._send(method, url, what=what, params=params, json=json)
+            response = self._send(method, url, what=what, params=params, json=json, files=files, data=data)
             status = response.status_code
             if 300 <= status < 400:
                 target = self._redirect_target(response, what, follow)

@@ -79,13 +79,10 @@ class DiscourseCommunity:
     def remove_members(self, *, group_id: str, group_name: str, usernames: Sequence[str]) -> list[str]:
         return list(self.client.remove_group_members(int(group_id), usernames)) if usernames else []
 
-    def grant_badge(self, *, badge_id: str, username: str, reason: str = "", checked: bool = False) -> bool:
-        if checked and any(
-            str(b.get("badge_id")) == str(badge_id) for b in self.client.user_badges(username)
-        ):
-            return False
-        self.client.grant_badge(username=username, badge_id=int(badge_id), reason=reason or None)
-        return True
+    def grant_badge(self, *, badge_id: str, usernames: Sequence[str]) -> int:
+        # The mass award skips holders (a user_badges POST would grant a multiple_grant
+        # badge again): one request for up to 50,000 people.
+        return self.client.mass_award(int(badge_id), usernames) if usernames else 0
 
     def accounts(self) -> Iterator[PersonFacts]:
         connect_ids = self.source.setting("connect_ids") or ""

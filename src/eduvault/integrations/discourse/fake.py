@@ -482,6 +482,35 @@ class _Client:
         badge["grant_count"] += 1
         return dict(granted)
 
+    def mass_award(self, badge_id: Any, usernames: Iterable[str]) -> int:
+        """``Admin::BadgesController#mass_award``: holders are skipped (no
+        ``grant_existing_holders``), unknown usernames ignored; one request."""
+        names = list(usernames)
+        self.fake.call("mass_award", badge_id, tuple(names))
+        badge = self.fake.badges.get(_int(badge_id))
+        if badge is None:
+            raise _refused("Invalid parameters", 400)
+        if not badge["enabled"]:
+            raise _refused(f"Badge {badge['name']} is disabled", 422)
+        for name in names:
+            user = self.fake.users.get(name.lower())
+            if user is None or any(
+                h["user_id"] == user["id"] and h["badge_id"] == badge["id"] for h in self.fake.user_badges
+            ):
+                continue
+            self.fake.user_badges.append(
+                {
+                    "id": self.fake.next_id("user_badge"),
+                    "badge_id": badge["id"],
+                    "user_id": user["id"],
+                    "granted_at": NOW,
+                    "post_id": None,
+                    "reason": None,
+                }
+            )
+            badge["grant_count"] += 1
+        return 1
+
     # -- users ----------------------------------------------------------------------------
 
     def user(self, username: str) -> dict[str, Any] | None:
