@@ -146,3 +146,23 @@ def test_a_badge_granted_in_discourse_and_a_profile_change_become_records(school
     own = Record.objects.get(kind="profile")
     # The forum owns the bio; the LMS owns names and emails (the policy), but a first value is taken.
     assert own.fields["bio"] == "Form 3, loves proofs" and own.person_id == amina.person_id
+
+
+def test_forum_participation_counts_as_a_grade_of_the_linked_canvas_assignment(school, fake_forum):
+    community, _ = linked(school, fake_forum, participation_assignment=str(school.essay.id), participation_posts=2)
+    topic = CommunityTopic.objects.get(community=community)
+    amina = Identity.objects.get(platform="discourse", login="amina_p")
+    student = school.students[0]
+    for n, post_id in enumerate((600, 601), start=1):
+        body = post_payload(
+            post_id=post_id, topic_id=int(topic.topic_id), category_id=int(community.place_id),
+            user_id=int(amina.external_id), username="amina_p", raw=f"My answer number {n}",
+        )
+        deliver(body, event="post_created", event_type="post", event_id=post_id)
+        school.drain()
+        school.deliver()
+        submission = school.sim.submission(school.course.id, school.essay.id, student.id)
+        # The essay is graded as a percentage: one post of two is 50%, two are 100%.
+        assert submission.score == pytest.approx(school.essay.points_possible * n / 2)
+    grade = Record.objects.get(kind="grade", object=f"participation:{FORUM}")
+    assert grade.fields == {"score": 2.0, "max": 2.0} and grade.person_id == amina.person_id

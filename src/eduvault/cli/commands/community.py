@@ -32,6 +32,18 @@ class Command(BaseCommand):
         )
         for cause in ("completion", "certificate", "mastery"):
             add.add_argument(f"--{cause}-badge", metavar="ID", help=f"the badge a {cause} earns")
+        add.add_argument(
+            "--participation-assignment",
+            metavar="ID",
+            help="an assignment of the course's own platform that counts each learner's forum posts as a grade",
+        )
+        add.add_argument(
+            "--participation-posts",
+            type=int,
+            default=3,
+            metavar="N",
+            help="posts for full credit on that assignment (default: 3)",
+        )
         listing = actions.add_parser("list", help="the communities", description="List communities.")
         listing.add_argument("--course", metavar="COURSE_KEY")
         listing.add_argument("--discourse", metavar="NAME")
@@ -56,6 +68,8 @@ class Command(BaseCommand):
                 completion_badge=options["completion_badge"],
                 certificate_badge=options["certificate_badge"],
                 mastery_badge=options["mastery_badge"],
+                participation_assignment=options["participation_assignment"],
+                participation_posts=options["participation_posts"],
                 actor="cli",
             )
             self.say(

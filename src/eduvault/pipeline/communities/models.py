@@ -21,6 +21,10 @@ class Community(models.Model):
     completion_badge = models.CharField(max_length=50, blank=True)
     certificate_badge = models.CharField(max_length=50, blank=True)
     mastery_badge = models.CharField(max_length=50, blank=True)
+    #: Forum participation counted as a grade of an assignment of the course's own platform
+    #: (its id there), full credit at ``participation_posts`` posts.
+    participation_assignment = models.CharField(max_length=50, blank=True)
+    participation_posts = models.PositiveIntegerField(default=3)
     #: Learners enrolled who have no forum account (yet): picked up once they do.
     waiting = models.JSONField(default=list, blank=True)
     #: When the forum's accounts were last read for them.

@@ -44,6 +44,11 @@ def community_data(c: Community) -> dict[str, Any]:
         "members": getattr(c, "member_count", None),
         "topics": getattr(c, "topic_count", None),
         "badges_granted": getattr(c, "badge_count", None),
+        "participation": (
+            {"assignment": c.participation_assignment, "posts_for_full_credit": c.participation_posts}
+            if c.participation_assignment
+            else None
+        ),
         "waiting_for_forum_account": len(c.waiting or []),
         "last_step_at": c.last_step_at,
         "created_by": c.created_by,

@@ -20,6 +20,7 @@ from eduvault.pipeline.communities.models import Community
 from eduvault.pipeline.communities.steps import Outcome, steps
 from eduvault.pipeline.content.models import Course
 from eduvault.pipeline.outbox.services import Outgoing, deliveries_enqueue
+from eduvault.pipeline.records.links import object_link_set
 from eduvault.pipeline.records.models import ObjectLink
 from eduvault.pipeline.records.routing import due_at
 
@@ -57,6 +58,8 @@ def community_add(
     completion_badge: Any = None,
     certificate_badge: Any = None,
     mastery_badge: Any = None,
+    participation_assignment: Any = None,
+    participation_posts: int = 3,
 ) -> Community:
     """Link a course (of any source) to a forum source, then bring its community in step at
     once (an operator's own work is not held back by a window)."""
@@ -72,7 +75,16 @@ def community_add(
         raise InvalidInput(f"--category takes a category id (a whole number), not {category!r}")
     if not topic_kind or len(topic_kind) > 50:
         raise InvalidInput("--topic-kind takes a kind of course node, such as topic or subtopic")
+    assignment = str(participation_assignment or "").strip()
+    if assignment and not assignment.isdigit():
+        raise InvalidInput(f"--participation-assignment takes an assignment id, not {participation_assignment!r}")
+    if assignment and course.source is None:
+        raise InvalidInput(f"{course.key} has no platform of its own to count forum participation in")
+    if not 1 <= int(participation_posts) <= 1000:
+        raise InvalidInput("--participation-posts is between 1 and 1000")
     values = {
+        "participation_assignment": assignment,
+        "participation_posts": int(participation_posts),
         "topic_kind": topic_kind,
         "place_id": str(category).strip() if category else "",
         "place_given": bool(category),
@@ -88,8 +100,31 @@ def community_add(
             community_request(community=community, aspects=ASPECTS, priority="critical", manual=True)
     except IntegrityError:
         raise Conflict(f"{course.key} has a community on {source.name} already") from None
+    if assignment:
+        participation_link(community=community, actor=actor)
     log.info("community.added", course=course.key, source=source.name, actor=actor, category=values["place_id"])
     return community
+
+
+def participation_object(community: Community) -> str:
+    return f"participation:{community.source.name}"
+
+
+def participation_link(*, community: Community, actor: str) -> None:
+    """Link the community's forum participation to the assignment of the course's own
+    platform: the learners' participation grades go there under the policy (Edu Vault's own
+    object: it owns them)."""
+    course, platform = community.course, community.course.source
+    prefix = f"{platform.name}:"
+    course_id = course.key[len(prefix) :] if course.key.startswith(prefix) else course.key
+    object_link_set(
+        source=platform,
+        course_id=course_id,
+        assignment_id=community.participation_assignment,
+        home_course=course,
+        home_object=participation_object(community),
+        actor=actor,
+    )
 
 
 def community_remove(*, course_key: str, source_name: str, actor: str) -> int:
@@ -101,6 +136,11 @@ def community_remove(*, course_key: str, source_name: str, actor: str) -> int:
         ObjectLink.objects.filter(
             replica=source_name, course=community.course, created_by="community"
         ).delete()
+        if community.participation_assignment and community.course.source is not None:
+            ObjectLink.objects.filter(
+                replica=community.course.source.name,
+                key=f"{community.course.key}/{participation_object(community)}",
+            ).delete()
         community.delete()
     log.info("community.removed", course=course_key, source=source_name, actor=actor)
     return 1

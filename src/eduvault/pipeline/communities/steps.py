@@ -3,14 +3,14 @@
 Each step compares what the course asks for now with what Edu Vault has made in the forum
 (the rows of :mod:`.models`) and sends only the difference; each row is written as soon as
 its request succeeded, so a step cut short (the forum down, the rate limit) resumes where it
-stopped. A grant is written *before* its request: a retry of a grant that may have reached
-the forum looks the person's badges up first, so a badge is never granted twice.
+stopped. A grant is written *before* its request, and granting skips those who hold the badge
+already, so a retry of a grant that may have reached the forum grants nothing twice.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -264,6 +264,7 @@ def keep_badges(community: Community, writer: CommunityWriter) -> Outcome:
         return outcome
     grants = {(g.person_id, g.badge_id): g for g in community.grants.all()}
     usernames = forum_usernames(community, sorted({p for p, _ in earned}))
+    due: dict[str, list[CommunityGrant]] = defaultdict(list)
     for (person, badge), (cause, record) in earned.items():
         grant = grants.get((person, badge))
         if grant is not None and grant.state != CommunityGrant.State.SENDING:
@@ -272,18 +273,19 @@ def keep_badges(community: Community, writer: CommunityWriter) -> Outcome:
         if username is None:
             outcome.counts["badges waiting for a forum account"] += 1
             continue
-        checked = grant is not None  # an earlier attempt may have reached the forum
-        if grant is None:
+        if grant is None:  # written before the request: a retry sends it again, harmlessly
             grant = CommunityGrant.objects.create(
                 community=community, person_id=person, badge_id=badge, cause=cause, record=record, username=username
             )
+        due[badge].append(grant)
+    for badge, batch in due.items():
         try:
-            granted = writer.grant_badge(badge_id=badge, username=username, checked=checked)
+            outcome.counts["requests"] += writer.grant_badge(badge_id=badge, usernames=[g.username for g in batch])
         except SourceRejected as exc:
-            outcome.refused.append(f"badge {badge} to {username}: {exc}")
+            outcome.refused.append(f"badge {badge}: {exc}")
             continue
-        grant.state = CommunityGrant.State.GRANTED if granted else CommunityGrant.State.HELD
-        grant.granted_at = timezone.now()
-        grant.save(update_fields=["state", "granted_at"])
-        outcome.counts["badges granted" if granted else "badges held already"] += 1
+        CommunityGrant.objects.filter(pk__in=[g.pk for g in batch]).update(
+            state=CommunityGrant.State.GRANTED, granted_at=timezone.now()
+        )
+        outcome.counts["badges granted"] += len(batch)
     return outcome

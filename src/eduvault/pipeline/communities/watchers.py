@@ -7,9 +7,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.db.models import Count
+
 from eduvault.cores.records.policy import KINDS
 from eduvault.pipeline.communities.models import Community
-from eduvault.pipeline.communities.services import community_request
+from eduvault.identity.models import Person
+from eduvault.pipeline.communities.services import community_request, participation_object
+from eduvault.pipeline.records.services import record_local_change
 from eduvault.pipeline.records.apply import watchers
 from eduvault.pipeline.records.models import Enrollment, Record
 from eduvault.pipeline.sync.models import SyncRun
@@ -52,12 +56,12 @@ def records_changed(records: list[Record], manual: bool) -> int:
                 by_course[record.course_id][aspect] = priority
         elif record.kind == "profile" and record.person_id is not None:
             profiles.append(record.person_id)
+    written = _participation([r for r in records if r.kind == "forum_post" and r.course_id and r.person_id])
     if profiles:  # a forum account appeared or changed: the learner's courses' groups
         for course_id in Enrollment.objects.filter(person_id__in=profiles).values_list("course_id", flat=True):
             by_course[course_id].setdefault("members", "background")
     if not by_course:
-        return 0
-    written = 0
+        return written
     for community in Community.objects.filter(course_id__in=list(by_course)).select_related("source", "course"):
         for aspect, priority in by_course[community.course_id].items():
             written += community_request(community=community, aspects=[aspect], priority=priority, manual=manual)
@@ -69,3 +73,38 @@ def _rank(priority: str) -> int:
 
 
 watchers.add("communities", records_changed)
+
+
+def _participation(posts: list[Record]) -> int:
+    """A learner's posts in a course's forum, counted as the grade of the assignment the
+    community links its participation to (full credit at ``participation_posts``)."""
+    if not posts:
+        return 0
+    wanted = {(r.course_id, r.person_id) for r in posts}
+    communities = Community.objects.filter(
+        course_id__in={c for c, _ in wanted}, source__name__in={r.home for r in posts}
+    ).exclude(participation_assignment="").select_related("course", "source")
+    written = 0
+    for community in communities:
+        people = sorted(p for c, p in wanted if c == community.course_id)
+        counts = dict(
+            Record.objects.filter(
+                kind="forum_post", course=community.course, home=community.source.name, person_id__in=people
+            )
+            .exclude(fields__deleted=True)
+            .values_list("person_id")
+            .annotate(n=Count("pk"))
+        )
+        for person in Person.objects.filter(pk__in=people):
+            needed = community.participation_posts
+            applied = record_local_change(
+                kind="grade",
+                course=community.course,
+                object=participation_object(community),
+                person=person,
+                fields={"score": float(min(counts.get(person.pk, 0), needed)), "max": float(needed)},
+                title=f"Forum participation ({community.source.name})",
+                actor="community",
+            )
+            written += applied.deliveries
+    return written
