@@ -1,6 +1,6 @@
 from django.urls import path
 
-from eduvault.operations.console import views, views_records
+from eduvault.operations.console import views, views_communities, views_records
 
 app_name = "console"
 
@@ -47,4 +47,9 @@ urlpatterns = [
     path("records/<id:record_id>/", views_records.record, name="record"),
     path("records/<id:record_id>/settle", views_records.record_settle_view, name="record-settle"),
     path("records/<id:record_id>/take", views_records.record_take_view, name="record-take"),
+    # course communities on forums
+    path("communities/", views_communities.communities, name="communities"),
+    path(
+        "communities/<id:community_id>/sync", views_communities.community_sync_view, name="community-sync"
+    ),
 ]

@@ -133,9 +133,7 @@ class CommunitySyncApi(APIView):
     )
     def post(self, request: Request, community_id: int) -> Response:
         community = _community(community_id)
-        written = services.community_request(
-            community=community, aspects=services.ASPECTS, priority="critical", manual=True
-        )
+        written = services.community_bring_in_step(community=community, actor=_actor(request))
         return Response({"deliveries": written}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -170,6 +170,16 @@ def community_request(
     return deliveries_enqueue(deliveries=outgoing, at=max(due, now))
 
 
+def community_bring_in_step(*, community: Community, actor: str) -> int:
+    """An operator's "now": every aspect at once, the forum's accounts looked up again for
+    learners waiting for one."""
+    with transaction.atomic():
+        Community.objects.filter(pk=community.pk).update(accounts_read_at=None)
+        written = community_request(community=community, aspects=ASPECTS, priority="critical", manual=True)
+    log.info("community.requested", community=community.pk, actor=actor, deliveries=written)
+    return written
+
+
 def community_step(*, community: Community, aspect: str, writer: Any) -> Outcome:
     """Bring one aspect of a community in step (raises SourceError: the step resumes later)."""
     started = time.perf_counter()
