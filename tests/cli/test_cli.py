@@ -311,6 +311,9 @@ def test_the_demo_runs_end_to_end(tmp_path):
     # The Canvas part: a grade each way, the one to Canvas written once.
     for expected in ("Canvas → Edu Vault", "entered the feed at cursor", "was written to Canvas once (1 delivery)"):
         assert expected in " ".join(out.split()), expected
+    # The forum part: the course's community, a badge granted once, a post in the feed.
+    for expected in ("A forum follows the course", "was granted 1 time(s)", "became forum_post record"):
+        assert expected in " ".join(out.split()), expected
     # Nothing is left broken behind: the simulator has stopped, and so has syncing from it.
     from eduvault.integrations.models import Source
 
@@ -319,6 +322,7 @@ def test_the_demo_runs_end_to_end(tmp_path):
     listed = json.loads(run_cli("source", "list", "--json", env=env, check=True).stdout)
     assert sorted((s["name"], s["enabled"], s["secrets"]) for s in listed) == [
         ("demo-canvas", False, ["token"]),
+        ("demo-forum", False, ["api_key"]),
         ("demo-openedx", False, ["client_secret"]),
     ]
 

@@ -129,6 +129,7 @@ class Demo:
         steps.add_row("assessments", f"eduvault assessment list --course {key}")
         steps.add_row("learner records", "eduvault records list  ·  eduvault records show <id>")
         steps.add_row("people to link", "eduvault people held  ·  eduvault people link <identity> <person>")
+        steps.add_row("communities", "eduvault community list  ·  the console's Communities page")
         steps.add_row("outbox", "eduvault deliveries list")
         steps.add_row(
             "knowledge tracing",

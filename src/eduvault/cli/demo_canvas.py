@@ -14,6 +14,7 @@ from typing import Any
 from rich.rule import Rule
 from rich.table import Table
 
+from eduvault.cli.demo_forum import ForumDemo
 from eduvault.identity.models import Identity
 from eduvault.integrations.canvas.simulator import CanvasSimulator
 from eduvault.integrations.models import Source
@@ -95,6 +96,9 @@ class CanvasDemo:
                 f"{world['practice'].points_possible:g} points.",
                 markup=False,
             )
+            ForumDemo(self.console, self.err, process=self._deliver_events).run(
+                canvas=canvas, world=world, course_key=key, canvas_source=SOURCE_NAME
+            )
         source_disable(
             name=SOURCE_NAME,
             reason="the demo's Canvas simulator has stopped; 'eduvault demo' starts it again",
@@ -141,8 +145,11 @@ def _school(canvas: CanvasSimulator, token: str, learner: str) -> dict[str, Any]
     canvas.add_token(token, user_id=api.id)
     teacher = canvas.add_user("Tiyamike Banda", login_id="tiyamike", sis_user_id="T-7")
     students = [
-        canvas.add_user("Tamanda Phiri", login_id=learner, sis_user_id="S-300", email=f"{learner}@school.mw"),
-        canvas.add_user("Kondwani Mwale", login_id="kondwani", sis_user_id="S-301"),
+        # SIS ids of this run's own (an earlier run's people keep theirs).
+        canvas.add_user(
+            "Tamanda Phiri", login_id=learner, sis_user_id=f"S-{learner.upper()}", email=f"{learner}@school.mw"
+        ),
+        canvas.add_user("Kondwani Mwale", login_id="kondwani", sis_user_id=f"S-K-{learner.upper()}"),
     ]
     course = canvas.add_course("Form 3 Mathematics", "MATH-F3", sis_course_id="2026-MATH-F3")
     canvas.enroll(course.id, teacher.id, type="TeacherEnrollment")

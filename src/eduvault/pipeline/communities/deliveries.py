@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from eduvault.integrations.base import community_writer
 from eduvault.integrations.models import Source
-from eduvault.kernel.errors import SourceError, SourceRateLimited, SourceRejected
+from eduvault.kernel.errors import EduVaultError, SourceError, SourceRateLimited, SourceRejected
 from eduvault.pipeline.communities.models import Community
 from eduvault.pipeline.communities.services import ASPECTS, CHANNEL, community_step
 from eduvault.pipeline.outbox.channels import Channel, Held, Sent, register
@@ -63,6 +63,8 @@ class CommunityDeliveries(Channel):
             return Sent(ok=False, status_code=getattr(exc, "forum_status", 400), error=str(exc), permanent=True)
         except SourceError as exc:
             return Sent(ok=False, error=str(exc))
+        except EduVaultError as exc:  # what Edu Vault itself refuses (a category taken): for good
+            return Sent(ok=False, error=str(exc), permanent=True)
         if outcome.refused:
             return Sent(ok=False, permanent=True, error=outcome.summary()[:1000])
         return Sent(ok=True, status_code=200, excerpt=outcome.summary()[:300])

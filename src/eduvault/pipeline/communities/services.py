@@ -41,10 +41,11 @@ def _badge(value: Any, option: str) -> str:
     return text
 
 
-def group_name_for(course_key: str) -> str:
-    """A group name the forum accepts (its usernames' rules), stable for the course."""
+def group_name_for(course_key: str, title: str = "") -> str:
+    """A group name the forum accepts (its usernames' rules: at most 20 characters), from
+    the course's title and a digest of its key (two courses of one title differ)."""
     digest = hashlib.sha256(course_key.encode()).hexdigest()[:6]
-    stem = discourse_username(course_key.split(":")[-1] or "course", max_length=13)
+    stem = discourse_username(title or course_key.split(":")[-1] or "course", max_length=13)
     return f"{stem}_{digest}"
 
 
@@ -73,6 +74,8 @@ def community_add(
         raise InvalidInput(f"{source.name} ({source.platform}) keeps no course communities")
     if category not in (None, "") and not str(category).strip().isdigit():
         raise InvalidInput(f"--category takes a category id (a whole number), not {category!r}")
+    if category and Community.objects.filter(source=source, place_id=str(category).strip()).exclude(course=course).exists():
+        raise Conflict(f"category {category} of {source.name} is another course's community already")
     if not topic_kind or len(topic_kind) > 50:
         raise InvalidInput("--topic-kind takes a kind of course node, such as topic or subtopic")
     assignment = str(participation_assignment or "").strip()
@@ -88,7 +91,7 @@ def community_add(
         "topic_kind": topic_kind,
         "place_id": str(category).strip() if category else "",
         "place_given": bool(category),
-        "group_name": group_name_for(course.key),
+        "group_name": group_name_for(course.key, course.title),
         "completion_badge": _badge(completion_badge, "completion-badge"),
         "certificate_badge": _badge(certificate_badge, "certificate-badge"),
         "mastery_badge": _badge(mastery_badge, "mastery-badge"),

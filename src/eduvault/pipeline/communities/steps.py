@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from eduvault.identity.models import Identity
 from eduvault.integrations.base import CommunityWriter, TopicSpec
-from eduvault.kernel.errors import SourceRejected
+from eduvault.kernel.errors import Conflict, SourceRejected
 from eduvault.kernel.registry import Registry
 from eduvault.pipeline.communities.people import accounts_observe
 from eduvault.pipeline.communities.models import Community, CommunityGrant, CommunityMember, CommunityTopic
@@ -61,6 +61,17 @@ def keep_place(community: Community, writer: CommunityWriter) -> Outcome:
     if community.place_id and community.place_title == title and _place_linked(community, writer):
         return outcome
     place = writer.ensure_place(place_id=community.place_id, title=title)
+    taken = (
+        ObjectLink.objects.filter(replica=community.source.name, alias=writer.place_key(place))
+        .exclude(course=community.course)
+        .select_related("course")
+        .first()
+    )
+    if taken is not None:
+        raise Conflict(
+            f"category {place} of {community.source.name} is the community of {taken.key.rsplit('/', 1)[0]} "
+            "already; give this course a category of its own (--category) or remove that community"
+        )
     outcome.counts["place created" if place != community.place_id else "place kept"] += 1
     community.place_id, community.place_title = place, title
     community.save(update_fields=["place_id", "place_title"])

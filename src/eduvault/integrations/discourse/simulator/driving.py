@@ -48,13 +48,16 @@ class Forum(ForumState):
         title: str = "Edu Vault Community",
         description: str = "Where the course's learners meet",
         contact_email: str = "admin@example.edu",
+        id_offset: int = 0,
     ) -> None:
         self.version = version
         self.title, self.description, self.contact_email = title, description, contact_email
         self.webhooks = WebhookSender(
             instance=lambda: self.base_url, version=version, retry_delays=retry_delays
         )
-        super().__init__(clock=clock or time.time, emit=self.webhooks.emit, settings=settings or Settings())
+        super().__init__(
+            clock=clock or time.time, emit=self.webhooks.emit, settings=settings or Settings(), id_offset=id_offset
+        )
         self.created_at = self.clock()
         self._memo: dict[Any, tuple[float, Reply]] = {}
         self._memo_lock = threading.Lock()

@@ -70,6 +70,7 @@ class DiscourseSimulator(Forum):
         retry_delays: Iterable[float] = DISCOURSE_RETRY_DELAYS,
         version: str = VERSION,
         settings: Settings | None = None,
+        id_offset: int = 0,
         **site_settings: Any,
     ) -> None:
         settings = settings or Settings()
@@ -80,7 +81,9 @@ class DiscourseSimulator(Forum):
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
         self._server.simulator = self  # type: ignore[attr-defined]
-        super().__init__(clock=clock, settings=settings, retry_delays=retry_delays, version=version)
+        super().__init__(
+            clock=clock, settings=settings, retry_delays=retry_delays, version=version, id_offset=id_offset
+        )
         self.limiter = AdminApiLimiter(
             per_minute, clock=lambda: self.clock(), enabled=throttle_enabled, per_key=per_key_limit
         )

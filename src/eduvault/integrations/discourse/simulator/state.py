@@ -44,13 +44,20 @@ _SYSTEM_BADGES = [(1, "Basic User", 3), (2, "Member", 2), (3, "Regular", 1), (5,
 
 class ForumState(Content):
     def __init__(
-        self, *, clock: Callable[[], float], emit: Callable[[Event], None], settings: Settings
+        self,
+        *,
+        clock: Callable[[], float],
+        emit: Callable[[Event], None],
+        settings: Settings,
+        id_offset: int = 0,
     ) -> None:
         self.clock = clock
         self.settings = settings
         self.lock = threading.RLock()
         self._emit = emit
-        self._ids = {kind: itertools.count(start) for kind, start in _ID_STARTS.items()}
+        #: ``id_offset``: ids of a forum of their own (a demo run against a database that knew
+        #: an earlier run's forum).
+        self._ids = {kind: itertools.count(start + id_offset) for kind, start in _ID_STARTS.items()}
         self.users: dict[int, User] = {}
         self.categories: dict[int, Category] = {}
         self.topics: dict[int, Any] = {}
