@@ -233,9 +233,10 @@ class CommunityWriter(Protocol):
 
     def remove_members(self, *, group_id: str, group_name: str, usernames: Sequence[str]) -> list[str]: ...
 
-    def grant_badge(self, *, badge_id: str, username: str, reason: str = "", checked: bool = False) -> bool:
-        """Grant once: False if the person holds it already. ``checked``: look the holder's
-        badges up first (a retry after a grant that may have reached the platform)."""
+    def grant_badge(self, *, badge_id: str, usernames: Sequence[str]) -> int:
+        """Grant a badge to people who do not hold it yet, in as few requests as the platform
+        allows; those who hold it already are left as they are, so a repeat (a retry after
+        an answer that was lost) grants nothing twice. Returns the requests sent."""
         ...
 
     def accounts(self) -> Iterator[PersonFacts]:
