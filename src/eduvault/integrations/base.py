@@ -216,8 +216,9 @@ class CommunityWriter(Protocol):
         """What the platform's records say they are about, for a topic."""
         ...
 
-    def ensure_place(self, *, place_id: str, title: str) -> str:
-        """The id of the course's place: ``place_id`` retitled if it must be, or a new one."""
+    def ensure_place(self, *, place_id: str, title: str, rename: bool = True) -> str:
+        """The id of the course's place: ``place_id`` (retitled unless ``rename`` is false),
+        or a new one."""
         ...
 
     def ensure_topic(self, *, place_id: str, spec: TopicSpec, topic_id: str = "") -> TopicState: ...

@@ -69,9 +69,48 @@ def test_operator_watches_a_community_come_in_step_and_brings_a_late_learner_in(
     page.screenshot(path=str(OUTPUT / "communities-waiting.png"), full_page=True)
 
     forum.add_user("chisomo", email="chisomo@school.mw", external_id=str(chisomo.id))
-    row.locator("button").click()
+    row.locator("button.sync").click()
     page.wait_for_selector("#messages")
     assert "steps asked for now" in page.locator("#messages").inner_text()
     wait_for(lambda: members_and_waiting() == ("2", "0"), "Chisomo in the group")
     assert sorted(forum.members(Community.objects.get().group_name)) == ["amina_p", "chisomo"]
     page.screenshot(path=str(OUTPUT / "communities-in-step.png"), full_page=True)
+
+
+def test_linking_and_unlinking_from_the_console_with_bad_input_refused(school, forum, stack, browser):
+    operator_create()
+    source_add(
+        platform="discourse",
+        name="forum",
+        base_url=forum.base_url,
+        api_key=KEY,
+        api_username="system",
+        webhook_secret="forum-secret",
+        per_minute="600",
+    )
+    course_sync(course_key=school.key, source=school.source, actor="test")
+    url = stack.serve()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, url)
+    page.goto(f"{url}/console/communities/")
+    form = page.locator("#community-add")
+    form.locator("input[name=course]").fill(school.key)
+    form.locator("input[name=topic_kind]").fill("topic")
+    form.locator("input[name=completion_badge]").fill("gold")
+    form.locator("button").click()
+    assert "completion-badge takes a badge id" in page.content()
+    assert not Community.objects.exists()
+    page.goto(f"{url}/console/communities/")
+    form.locator("input[name=course]").fill(school.key)
+    form.locator("input[name=topic_kind]").fill("topic")
+    form.locator("button").click()
+    page.wait_for_selector("#messages")
+    community = Community.objects.get()
+    wait_for(
+        lambda: any(c.name == "Form 3 Mathematics" for c in forum.categories.values()), "the course's category"
+    )
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#communities tr[data-community='{community.pk}'] button.remove").click()
+    page.wait_for_selector("#messages")
+    assert "no longer has a community" in page.locator("#messages").inner_text()
+    assert not Community.objects.exists()

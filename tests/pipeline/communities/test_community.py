@@ -163,3 +163,18 @@ def test_removing_a_community_keeps_the_forum_and_drops_the_links(school, fake_f
     assert not Community.objects.exists() and not ObjectLink.objects.filter(replica=FORUM).exists()
     assert len(fake_forum.categories) == 1
     assert Course.objects.filter(key=school.key).exists()
+
+
+def test_a_given_category_keeps_its_name_until_the_course_is_renamed(school, fake_forum):
+    course_sync(course_key=school.key, source=school.source, actor="test")
+    given = fake_forum.client().create_category("Maths corner")
+    community_add(
+        course_key=school.key, source_name=FORUM, topic_kind="topic", category=str(given["id"]), actor="test"
+    )
+    school.deliver()
+    assert [c["name"] for c in fake_forum.categories.values()] == ["Maths corner"]
+    assert Community.objects.get().place_id == str(given["id"])
+    school.sim.update_course(school.course.id, name="Form 3 Mathematics (2027)")
+    course_sync(course_key=school.key, source=school.source, actor="test")
+    school.deliver()
+    assert [c["name"] for c in fake_forum.categories.values()] == ["Form 3 Mathematics (2027)"]

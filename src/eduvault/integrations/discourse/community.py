@@ -27,7 +27,7 @@ class DiscourseCommunity:
     def topic_object(self, topic_id: str) -> str:
         return topic_object(topic_id)
 
-    def ensure_place(self, *, place_id: str, title: str) -> str:
+    def ensure_place(self, *, place_id: str, title: str, rename: bool = True) -> str:
         name = title.strip()[:CATEGORY_NAME_LIMIT] or "Course"
         category = self.client.category(place_id) if place_id else None
         if category is None:
@@ -36,7 +36,7 @@ class DiscourseCommunity:
             )
         if category is None:
             category = self.client.create_category(name)
-        elif category.get("name") != name:
+        elif rename and category.get("name") != name:
             self.client.update_category(category["id"], name=name)
         return str(category["id"])
 

@@ -49,6 +49,10 @@ urlpatterns = [
     path("records/<id:record_id>/take", views_records.record_take_view, name="record-take"),
     # course communities on forums
     path("communities/", views_communities.communities, name="communities"),
+    path("communities/add", views_communities.community_add_view, name="community-add"),
+    path(
+        "communities/<id:community_id>/remove", views_communities.community_remove_view, name="community-remove"
+    ),
     path(
         "communities/<id:community_id>/sync", views_communities.community_sync_view, name="community-sync"
     ),

@@ -60,7 +60,9 @@ def keep_place(community: Community, writer: CommunityWriter) -> Outcome:
     title = (community.course.title or community.course.key).strip()
     if community.place_id and community.place_title == title and _place_linked(community, writer):
         return outcome
-    place = writer.ensure_place(place_id=community.place_id, title=title)
+    # A category the operator gave keeps its name until the course is renamed.
+    adopting = community.place_given and not community.place_title
+    place = writer.ensure_place(place_id=community.place_id, title=title, rename=not adopting)
     taken = (
         ObjectLink.objects.filter(replica=community.source.name, alias=writer.place_key(place))
         .exclude(course=community.course)
