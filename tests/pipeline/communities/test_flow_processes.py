@@ -32,7 +32,12 @@ def poll(condition, what: str, stack: Stack, timeout: float = 60):
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{stack.output()}")
+            waiting = list(
+                Delivery.objects.exclude(status="done").values(
+                    "id", "channel", "status", "attempts", "next_attempt_at", "payload", "summary"
+                )
+            )
+            raise AssertionError(f"timed out waiting for {what}; not done: {waiting}\n{stack.output()}")
         time.sleep(0.2)
 
 
