@@ -176,6 +176,11 @@ def _attributes(account: Account, identity: Identity | None) -> dict[str, object
     }
 
 
+def _platform_of(realm: str) -> str | None:
+    """The platform of the accounts of a realm (a source's name), from those already seen."""
+    return Identity.objects.filter(realm=realm).values_list("platform", flat=True).first()
+
+
 def candidates_by(rule: str, identity: Identity) -> list[int]:
     """The people an identity matches under one rule (ids, at most a few)."""
     live = Person.objects.filter(merged_into__isnull=True)
@@ -188,8 +193,13 @@ def candidates_by(rule: str, identity: Identity) -> list[int]:
             query = Q(sis_id=vouched) | (others & Q(identities__sis_id=vouched))
         elif realm == "eduvault":
             query = Q(user__username__iexact=vouched)
-        else:
-            query = others & Q(identities__realm=realm, identities__external_id=vouched)
+        else:  # an account of a source: its platform too, so the unique index finds it
+            platform = _platform_of(realm)
+            if platform is None:
+                return []
+            query = others & Q(
+                identities__platform=platform, identities__realm=realm, identities__external_id=vouched
+            )
     elif rule == "sis_id":
         if not identity.sis_id:
             return []

@@ -377,19 +377,19 @@ def test_other_requests_never_follow_redirects(client: DiscourseClient, forum: F
 
 
 def test_group_members_pages_by_offset_until_the_total(client: DiscourseClient, forum: Forum) -> None:
-    everyone = [{"id": i, "username": f"u{i}"} for i in range(1, 121)]
+    everyone = [{"id": i, "username": f"u{i}"} for i in range(1, 2401)]
 
     def members(request: httpx.Request) -> httpx.Response:
         offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
-        page = everyone[offset : offset + limit]
+        page = everyone[offset : offset + min(limit, 1000)]  # Discourse's limit is at most 1,000
         return httpx.Response(
-            200, json={"members": page, "owners": [], "meta": {"total": 120, "offset": offset}}
+            200, json={"members": page, "owners": [], "meta": {"total": 2400, "offset": offset}}
         )
 
     forum.route("GET", "/groups/course-1/members.json", members)
     got = list(client.group_members("course-1"))
-    assert [m["id"] for m in got] == list(range(1, 121))
-    assert len(forum.requests) == 3
+    assert [m["id"] for m in got] == list(range(1, 2401))
+    assert len(forum.requests) == 3  # 1,000 a page
 
 
 def test_group_members_stops_on_an_empty_page_even_if_the_total_lies(

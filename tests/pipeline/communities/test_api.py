@@ -35,6 +35,9 @@ def test_admins_link_list_read_sync_and_unlink(school, fake_forum):
     listed = admin.get("/api/v1/communities", {"discourse": FORUM}).json()
     assert [c["id"] for c in listed["results"]] == [community["id"]]
     assert admin.get(f"/api/v1/communities/{community['id']}").json()["topic_kind"] == "topic"
+    # Its first steps are still waiting to go out: they will read the state, none is added.
+    assert admin.post(f"/api/v1/communities/{community['id']}/sync").json()["deliveries"] == 0
+    school.deliver()
     assert admin.post(f"/api/v1/communities/{community['id']}/sync").json()["deliveries"] == 4
     again = admin.post("/api/v1/communities", {"course": school.key, "discourse": FORUM}, format="json")
     assert again.status_code == 409 and "already" in again.json()["detail"]

@@ -130,7 +130,7 @@ def test_an_enrollment_in_canvas_puts_the_learner_in_the_group_and_a_removal_tak
     assert Identity.objects.get(realm="school", external_id=str(newcomer.id)).person_id is None
     course_sync(course_key=school.key, source=school.source, actor="test")  # ...until the roster says it
     # The forum account is looked up for a learner who waits for one (every so often at most).
-    Community.objects.update(accounts_read_at=None)
+    Community.objects.update(accounts_read_at=None, looked_up={})
     school.deliver()
     members = fake_forum.members[community.group_name.lower()]
     assert sorted(members) == ["amina_p", "chisomo", "thoko"]
@@ -178,3 +178,15 @@ def test_a_given_category_keeps_its_name_until_the_course_is_renamed(school, fak
     course_sync(course_key=school.key, source=school.source, actor="test")
     school.deliver()
     assert [c["name"] for c in fake_forum.categories.values()] == ["Form 3 Mathematics (2027)"]
+
+
+def test_accounts_are_looked_up_in_batches_that_continue_at_once(school, fake_forum, monkeypatch):
+    from eduvault.pipeline.communities import steps
+
+    monkeypatch.setattr(steps, "LOOKUPS_A_STEP", 1)  # a step looks one learner up, then asks for another
+    community, _ = linked(school, fake_forum)
+    assert sorted(fake_forum.members[community.group_name.lower()]) == ["amina_p", "chisomo"]
+    assert len(fake_forum.called("user_by_external_id")) == 2  # each learner once
+    assert len(fake_forum.called("users")) == 0  # no email to match by: the accounts are not listed
+    steps_run = Delivery.objects.filter(channel="community", payload__aspect="members", status="done").count()
+    assert steps_run == 2  # the first (Amina found and added), then one more at once (Chisomo)

@@ -50,7 +50,7 @@ MEMBERS_PER_REQUEST = 1000
 #: ``Admin::BadgesController::MAX_CSV_LINES``: the most people one mass award names.
 MASS_AWARD_LIMIT = 50_000
 #: Members asked for per page (``MEMBERS_DEFAULT_PAGE_SIZE``; the server's maximum is 1000).
-MEMBERS_PAGE_SIZE = 50
+MEMBERS_PAGE_SIZE = 1000
 #: Post ids asked for per ``/t/{id}/posts.json`` request (Discourse's ``posts_chunksize``).
 POSTS_PER_REQUEST = 20
 #: The longest answer read, in bytes; a longer one is refused.

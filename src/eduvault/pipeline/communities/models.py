@@ -27,7 +27,9 @@ class Community(models.Model):
     participation_posts = models.PositiveIntegerField(default=3)
     #: Learners enrolled who have no forum account (yet): picked up once they do.
     waiting = models.JSONField(default=list, blank=True)
-    #: When the forum's accounts were last read for them.
+    #: When each of them was last looked for on the forum ({person id: epoch seconds}), and
+    #: when every account of the forum was last listed (for matching by email).
+    looked_up = models.JSONField(default=dict, blank=True)
     accounts_read_at = models.DateTimeField(null=True, blank=True)
     last_step_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=150, blank=True)

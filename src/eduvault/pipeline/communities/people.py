@@ -35,9 +35,12 @@ def _vouched_ids(realm: str, people: Iterable[int]) -> dict[int, str]:
     )
 
 
-def accounts_observe(*, source: Source, writer: Any, waiting: Iterable[int] = ()) -> int:
-    """Match the forum's accounts of the people waiting for one (and, where the rules match
-    by email, every account); returns how many accounts are linked to a person now."""
+def accounts_observe(
+    *, source: Source, writer: Any, waiting: Iterable[int] = (), list_all: bool = False
+) -> int:
+    """Match the forum's accounts of the people waiting for one (looked up by the id its
+    single sign-on vouches with) and, with ``list_all`` where the rules match by email, every
+    account; returns how many accounts are linked to a person now."""
     rules = current_policies().match_for(source.platform)
     facts: list[PersonFacts] = []
     realm = writer.vouches() if "connect" in rules else ""
@@ -46,7 +49,7 @@ def accounts_observe(*, source: Source, writer: Any, waiting: Iterable[int] = ()
             found = writer.account_vouched(external_id)
             if found is not None:
                 facts.append(found)
-    if "verified_email" in rules:
+    if list_all and "verified_email" in rules:
         facts.extend(writer.accounts())
     if not facts:
         return 0

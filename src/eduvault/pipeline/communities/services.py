@@ -19,7 +19,8 @@ from eduvault.kernel.errors import Conflict, EduVaultError, InvalidInput, NotFou
 from eduvault.pipeline.communities.models import Community
 from eduvault.pipeline.communities.steps import Outcome, steps
 from eduvault.pipeline.content.models import Course
-from eduvault.pipeline.outbox.services import Outgoing, deliveries_enqueue
+from eduvault.pipeline.outbox.models import Delivery
+from eduvault.pipeline.outbox.services import Outgoing, deliveries_enqueue, target_lock
 from eduvault.pipeline.records.links import object_link_set
 from eduvault.pipeline.records.models import ObjectLink
 from eduvault.pipeline.records.routing import due_at
@@ -157,6 +158,22 @@ def community_request(
     due = due_at(priority, manual=manual)
     now = timezone.now()
     stamp = uuid.uuid4().hex if due <= now else str(int(due.timestamp()))
+    wanted = [aspect for aspect in aspects if aspect in steps]
+    if due <= now:
+        # A step of the same aspect still waiting to go out now reads the state when it runs
+        # (the target's lock keeps it from being claimed before this commits): one is enough,
+        # however many changes ask for it.
+        target_lock(community.source.name)
+        waiting = set(
+            Delivery.objects.filter(
+                channel=CHANNEL,
+                target=community.source.name,
+                status=Delivery.Status.PENDING,
+                next_attempt_at__lte=now,
+                payload__community=community.pk,
+            ).values_list("payload__aspect", flat=True)
+        )
+        wanted = [aspect for aspect in wanted if aspect not in waiting]
     outgoing = [
         Outgoing(
             target=community.source.name,
@@ -167,8 +184,7 @@ def community_request(
             summary=f"{aspect} of {community.course.key}"[:300],
             route=f"community.{community.source.platform}",
         )
-        for aspect in aspects
-        if aspect in steps
+        for aspect in wanted
     ]
     return deliveries_enqueue(deliveries=outgoing, at=max(due, now))
 
@@ -177,7 +193,7 @@ def community_bring_in_step(*, community: Community, actor: str) -> int:
     """An operator's "now": every aspect at once, the forum's accounts looked up again for
     learners waiting for one."""
     with transaction.atomic():
-        Community.objects.filter(pk=community.pk).update(accounts_read_at=None)
+        Community.objects.filter(pk=community.pk).update(accounts_read_at=None, looked_up={})
         written = community_request(community=community, aspects=ASPECTS, priority="critical", manual=True)
     log.info("community.requested", community=community.pk, actor=actor, deliveries=written)
     return written
@@ -194,6 +210,9 @@ def community_step(*, community: Community, aspect: str, writer: Any) -> Outcome
     except EduVaultError:
         raise
     Community.objects.filter(pk=community.pk).update(last_step_at=timezone.now())
+    if outcome.more:  # a batch of lookups done, more to do: at once, not after a window
+        with transaction.atomic():
+            community_request(community=community, aspects=[aspect], priority="critical", manual=True)
     log.info(
         "community.step",
         community=community.pk,
@@ -211,8 +230,8 @@ def communities_reconcile() -> dict[str, int]:
     and the forums' accounts matched to people (a learner who made an account since)."""
     requested = 0
     with transaction.atomic():
-        # Learners waiting for a forum account are looked for again by the members step.
-        Community.objects.exclude(waiting=[]).update(accounts_read_at=None)
+        # (Learners waiting for a forum account are looked for again by the members step,
+        # each at most every so often.)
         for community in Community.objects.select_related("source", "course").filter(source__enabled=True):
             requested += community_request(community=community, aspects=ASPECTS, priority="background")
     return {"deliveries": requested}

@@ -13,7 +13,6 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -22,7 +21,7 @@ from eduvault.identity.models import Identity
 from eduvault.integrations.base import CommunityWriter, TopicSpec
 from eduvault.kernel.errors import Conflict, SourceRejected
 from eduvault.kernel.registry import Registry
-from eduvault.pipeline.communities.people import accounts_observe
+from eduvault.pipeline.communities.people import LOOKUPS_A_STEP, accounts_observe
 from eduvault.pipeline.communities.models import Community, CommunityGrant, CommunityMember, CommunityTopic
 from eduvault.pipeline.content.models import Node
 from eduvault.pipeline.records.models import Enrollment, ObjectLink, Record
@@ -41,6 +40,8 @@ class Outcome:
 
     counts: Counter[str] = field(default_factory=Counter)
     refused: list[str] = field(default_factory=list)
+    #: The step stopped short on purpose (a batch of lookups) and asks to run again.
+    more: bool = False
 
     def summary(self) -> str:
         done = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()) if v) or "nothing to change"
@@ -205,16 +206,7 @@ def keep_members(community: Community, writer: CommunityWriter) -> Outcome:
     )
     usernames = forum_usernames(community, learners)
     waiting = [p for p in learners if p not in usernames]
-    if waiting and (
-        community.accounts_read_at is None
-        or timezone.now() - community.accounts_read_at > timedelta(seconds=ACCOUNTS_REREAD)
-    ):
-        # Somebody may have made a forum account since: read them (at most every so often).
-        outcome.counts["accounts linked"] = accounts_observe(
-            source=community.source, writer=writer, waiting=waiting
-        )
-        community.accounts_read_at = timezone.now()
-        community.save(update_fields=["accounts_read_at"])
+    if waiting and _look_for_accounts(community, writer, waiting, outcome):
         usernames = forum_usernames(community, learners)
         waiting = [p for p in learners if p not in usernames]
     if community.waiting != waiting[:1000]:
@@ -247,6 +239,36 @@ def keep_members(community: Community, writer: CommunityWriter) -> Outcome:
         outcome.counts["members removed"] += len(remove)
     outcome.counts["waiting for a forum account"] = len(waiting)
     return outcome
+
+
+def _look_for_accounts(community: Community, writer: CommunityWriter, waiting: list[int], outcome: Outcome) -> int:
+    """Look for the forum accounts of learners who have none linked: each learner looked up
+    once (a request each, at most ``LOOKUPS_A_STEP`` a step; the step asks for another if
+    more are left), again after ``ACCOUNTS_REREAD``; and every account listed (a page of a
+    hundred a request) when an email could match them, at most as often. Returns the
+    accounts linked now (0 when nothing was looked at)."""
+    now = timezone.now()
+    stale = now.timestamp() - ACCOUNTS_REREAD
+    looked = {k: v for k, v in (community.looked_up or {}).items() if int(k) in set(waiting)}
+    due = [p for p in waiting if looked.get(str(p), 0.0) < stale]
+    batch = due[:LOOKUPS_A_STEP]
+    listing = (
+        community.accounts_read_at is None or community.accounts_read_at.timestamp() < stale
+    ) and Identity.objects.filter(person_id__in=waiting, email_verified=True).exists()
+    if not batch and not listing:
+        return 0
+    linked = accounts_observe(source=community.source, writer=writer, waiting=batch, list_all=listing)
+    looked.update({str(p): now.timestamp() for p in batch})
+    community.looked_up = looked
+    fields = ["looked_up"]
+    if listing:
+        community.accounts_read_at = now
+        fields.append("accounts_read_at")
+    community.save(update_fields=fields)
+    outcome.counts["accounts looked up"] += len(batch)
+    outcome.counts["accounts linked"] += linked
+    outcome.more = len(due) > len(batch)
+    return linked or 1
 
 
 # -- badges for completions, certificates and masteries ----------------------------------------------

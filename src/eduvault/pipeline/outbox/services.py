@@ -103,8 +103,9 @@ def wake() -> None:
 # -- sending -----------------------------------------------------------------------------------
 
 
-def _lock_target(target: str) -> None:
-    """Hold the target's lock to the end of the transaction (SQLite: the write lock)."""
+def target_lock(target: str) -> None:
+    """Hold the target's lock to the end of the transaction (SQLite: the write lock): while
+    held, none of its deliveries is claimed, so one seen pending is read after this commits."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"outbox:{target}"])
@@ -118,7 +119,7 @@ def deliveries_claim(
     most urgent. Returns them with their lease taken and their attempt counted."""
     now = timezone.now()
     with transaction.atomic():
-        _lock_target(target)
+        target_lock(target)
         queue = Delivery.objects.filter(target=target, channel=channel.name)
         if priority is not None:  # a worker of one class sends only that class's deliveries
             queue = queue.filter(priority=priority)
