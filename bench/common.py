@@ -50,6 +50,37 @@ def django_on(database_url: str, **env: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def scratch_django(database: str, workdir: Path, postgres: str, prefix: str, **env: str) -> str:
+    """Django on a database of the benchmark's own: SQLite in ``workdir``, or a scratch
+    PostgreSQL database named ``<prefix>_<pid>`` next to ``postgres`` (returned, to drop)."""
+    os.environ["EDUVAULT_DATA_DIR"] = str(workdir)
+    os.environ["EDUVAULT_AUTO_MIGRATE"] = "0"
+    env.setdefault("EDUVAULT_LOG_LEVEL", "ERROR")
+    name = ""
+    if database == "postgres":
+        if not reachable(postgres):
+            raise SystemExit(f"PostgreSQL is not reachable at {postgres}")
+        name = f"{prefix}_{os.getpid()}"
+        url = scratch_database(postgres, name)
+    else:
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    django_on(url, **env)
+    return name
+
+
+def drop_scratch(postgres: str, name: str) -> None:
+    """Drop a scratch database made by :func:`scratch_django` (its connections closed first)."""
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    if hasattr(connections["default"], "close_pool"):
+        connections["default"].close_pool()
+    admin = psycopg.connect(postgres, autocommit=True)
+    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -63,7 +63,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import DEFAULT_POSTGRES, reachable, scratch_database
+from common import DEFAULT_POSTGRES, drop_scratch, scratch_django
 from rich.console import Console
 from rich.table import Table
 
@@ -106,37 +106,7 @@ def profiled(enabled: bool, title: str, top: int = 30):
 
 def setup_django(database: str, workdir: Path, postgres: str) -> str:
     """Django on a scratch database of our own; returns the scratch database's name ('' for SQLite)."""
-    os.environ["EDUVAULT_DATA_DIR"] = str(workdir)
-    os.environ["EDUVAULT_LOG_LEVEL"] = "ERROR"
-    os.environ["EDUVAULT_AUTO_MIGRATE"] = "0"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "eduvault.config.settings"
-    name = ""
-    if database == "postgres":
-        if not reachable(postgres):
-            raise SystemExit(f"PostgreSQL is not reachable at {postgres}")
-        name = f"bench_records_{os.getpid()}"
-        os.environ["DATABASE_URL"] = scratch_database(postgres, name)
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return name
-
-
-def drop_database(postgres: str, name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    if hasattr(connections["default"], "close_pool"):
-        connections["default"].close_pool()
-    admin = psycopg.connect(postgres, autocommit=True)
-    admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
+    return scratch_django(database, workdir, postgres, "bench_records")
 
 
 def table_counts() -> dict[str, int]:
@@ -1014,7 +984,7 @@ def main() -> None:
         )
     finally:
         if scratch:
-            drop_database(args.postgres, scratch)
+            drop_scratch(args.postgres, scratch)
         shutil.rmtree(workdir, ignore_errors=True)
     console.print(f"whole run: {time.perf_counter() - started:.0f} s, peak RSS {maxrss_mb():,.0f} MB")
     if problems:
