@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "eduvault.pipeline.sync",
     "eduvault.pipeline.communities",
     "eduvault.learning.assessments",
+    "eduvault.learning.lti",
     "eduvault.operations.monitoring",
     "eduvault.operations.console",
 ]
@@ -270,6 +271,8 @@ EDUVAULT_PURGE_SECONDS = float(os.environ.get("EDUVAULT_PURGE_SECONDS", "3600"))
 #: How often every source's courses are reconciled (0: never).
 EDUVAULT_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECONCILE_SECONDS", "3600"))
 #: How often learner records are read back from the platforms (lost events repaired).
+#: Where platforms reach this server (LTI login, launch and key URLs); empty: from each request.
+EDUVAULT_PUBLIC_URL = os.environ.get("EDUVAULT_PUBLIC_URL", "")
 EDUVAULT_RECORDS_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECORDS_RECONCILE_SECONDS", "3600"))
 #: How often each course community is brought in step again (repairing what was missed).
 EDUVAULT_COMMUNITY_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_COMMUNITY_RECONCILE_SECONDS", "3600"))

@@ -122,6 +122,7 @@ urlpatterns = [
     path("readyz", monitoring.readyz, name="readyz"),
     path("metrics", monitoring.metrics, name="metrics"),
     path("console/", include("eduvault.operations.console.urls")),
+    path("lti/", include("eduvault.learning.lti.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LtiConfig(AppConfig):
+    name = "eduvault.learning.lti"
+    label = "lti"
+    verbose_name = "LTI 1.3 tool"

@@ -1,0 +1,135 @@
+"""What a verified launch does: the person (the hub identity ``sub`` per issuer), their
+enrollment in the context's course, and the context's link to an Edu Vault course."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from django.db import transaction
+
+from eduvault.identity.models import Person
+from eduvault.identity.people import Account, identities_observe
+from eduvault.integrations.lti import claims as c
+from eduvault.integrations.base import PersonFacts, RecordFacts
+from eduvault.integrations.models import Source
+from eduvault.learning.assessments.models import Assessment
+from eduvault.learning.lti.models import LtiContext
+from eduvault.pipeline.content.models import Course
+from eduvault.pipeline.records.models import ObjectLink
+from eduvault.pipeline.records.policies import current_policies
+from eduvault.pipeline.records.services import COURSE_OBJECT, records_ingest
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Landed:
+    source: Source
+    person: Person
+    role: str
+    message_type: str
+    context: LtiContext | None
+    assessment: Assessment | None
+    claims: dict[str, Any]
+
+
+def _role(roles: list[str]) -> str:
+    if any(r in c.INSTRUCTOR_ROLES or r.endswith("#Instructor") for r in roles):
+        return "instructor"
+    return "learner"
+
+
+def context_key(source: Source, context_id: str) -> str:
+    """The course key a platform's context stands for, once linked to a course."""
+    return f"{source.name}:context:{context_id}"
+
+
+def launch_land(*, source: Source, claims: dict[str, Any]) -> Landed:
+    """Make or find the person, the context and the enrollment a verified launch speaks of:
+    the platform reports them, so they are its records (the enrollment under the policy)."""
+    custom = claims.get(c.CUSTOM) or {}
+    roles = [r for r in claims.get(c.ROLES) or [] if isinstance(r, str)]
+    role = _role(roles)
+    assessment = None
+    assessment_id = str(custom.get("assessment", "")).strip()
+    if assessment_id.isdigit():
+        assessment = Assessment.objects.filter(pk=int(assessment_id)).select_related("course").first()
+    sub = str(claims["sub"])[:300]
+    person_facts = PersonFacts(
+        external_id=sub,
+        login=str(claims.get("preferred_username") or "")[:200],
+        email=str(claims.get("email") or "")[:254],
+        name=str(claims.get("name") or "")[:200],
+    )
+    with transaction.atomic():
+        identity = identities_observe(
+            platform="lti",
+            realm=source.name,
+            accounts=[Account(external_id=sub, login=person_facts.login, email=person_facts.email, name=person_facts.name)],
+            rules=current_policies().match_for("lti"),
+            create_people=True,
+            actor=source.name,
+        )[sub]
+        person = Person.objects.get(pk=identity.person_id)
+        context = _context(source, claims.get(c.CONTEXT), custom, assessment)
+        if context is not None and context.course_id is not None:
+            records_ingest(
+                source=source,
+                facts=[
+                    RecordFacts(
+                        kind="enrollment",
+                        course_key=context_key(source, context.context_id),
+                        object=f"role:{role}",
+                        person=person_facts,
+                        fields={"role": role, "state": "active"},
+                        at=float(claims.get("iat") or time.time()),
+                        links={"context_id": context.context_id, "roles": roles[:20]},
+                        actor=source.name,
+                        title=f"{role} in {context.title or context.context_id}",
+                    )
+                ],
+            )
+    log.info(
+        "lti.launched",
+        platform=source.name,
+        person=person.pk,
+        role=role,
+        message_type=claims.get(c.MESSAGE_TYPE),
+        context=context.context_id if context else None,
+        assessment=assessment.pk if assessment else None,
+    )
+    return Landed(source, person, role, str(claims.get(c.MESSAGE_TYPE)), context, assessment, claims)
+
+
+def _context(source: Source, ctx: Any, custom: dict[str, Any], assessment: Assessment | None) -> LtiContext | None:
+    """The launch's context, linked to the course of the assessment it opens (or the one its
+    custom ``course`` names) the first time that is known."""
+    if not isinstance(ctx, dict) or not ctx.get("id"):
+        return None
+    context, _ = LtiContext.objects.update_or_create(
+        source=source,
+        context_id=str(ctx["id"])[:255],
+        defaults={"title": str(ctx.get("title") or "")[:500], "label": str(ctx.get("label") or "")[:255]},
+    )
+    course = assessment.course if assessment is not None else None
+    if course is None and str(custom.get("course", "")).strip():
+        course = Course.objects.filter(key=str(custom["course"]).strip()).first()
+    if course is not None and context.course_id != course.pk:
+        context.course = course
+        context.save(update_fields=["course", "updated_at"])
+        ObjectLink.objects.update_or_create(
+            replica=source.name,
+            key=f"{course.key}/context:{context.context_id}",
+            defaults={
+                "alias": context_key(source, context.context_id),
+                "course": course,
+                "object": COURSE_OBJECT,
+                "home": course.source.name if course.source_id else "eduvault",
+                "links": {"context_id": context.context_id},
+                "created_by": "lti",
+            },
+        )
+    return context

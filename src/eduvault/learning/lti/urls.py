@@ -1,0 +1,11 @@
+from django.urls import path
+
+from eduvault.learning.lti import views
+
+app_name = "lti"
+
+urlpatterns = [
+    path("login", views.login, name="login"),
+    path("launch", views.launch, name="launch"),
+    path("jwks", views.jwks, name="jwks"),
+]

@@ -1,0 +1,69 @@
+"""The tool's endpoints: ``/lti/login`` (OIDC third-party initiated login, GET and POST),
+``/lti/launch`` (the platform's form post of the id_token) and ``/lti/jwks`` (our keys).
+
+Framed by LMS pages, posted to from the platform's origin: no CSRF cookie (the server-side
+state is what binds a launch to its login), no frame ban. A refused login or launch is a
+4xx page saying why, one log line with the reason, and nothing stored."""
+
+from __future__ import annotations
+
+import structlog
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from eduvault.integrations.lti.keys import tool_jwks
+from eduvault.integrations.lti.services import launch_accept, login_begin
+from eduvault.kernel.errors import EduVaultError
+from eduvault.learning.lti.services import launch_land
+
+log = structlog.get_logger(__name__)
+
+
+def public_url(request: HttpRequest, path: str) -> str:
+    """Where the platform reaches the tool: ``EDUVAULT_PUBLIC_URL`` when it is set, else
+    where this request came (behind a proxy, only as its trusted headers say)."""
+    base = settings.EDUVAULT_PUBLIC_URL.rstrip("/")
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+def _refused(request: HttpRequest, exc: EduVaultError, step: str) -> HttpResponse:
+    status = exc.status if 400 <= exc.status < 600 else 400
+    log.warning(f"lti.{step}_refused", reason=exc.detail, status=status)
+    return render(request, "lti/refused.html", {"reason": exc.detail, "step": step}, status=status)
+
+
+@csrf_exempt
+@xframe_options_exempt
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    params = {k: v for k, v in (request.POST if request.method == "POST" else request.GET).items()}
+    try:
+        target = login_begin(params=params, launch_url=public_url(request, "/lti/launch"))
+    except EduVaultError as exc:
+        return _refused(request, exc, "login")
+    return HttpResponseRedirect(target)
+
+
+@csrf_exempt
+@xframe_options_exempt
+@require_POST
+def launch(request: HttpRequest) -> HttpResponse:
+    try:
+        source, claims = launch_accept(
+            id_token=request.POST.get("id_token", ""), state=request.POST.get("state", "")
+        )
+        landed = launch_land(source=source, claims=claims)
+    except EduVaultError as exc:
+        return _refused(request, exc, "launch")
+    return render(request, "lti/launched.html", {"landed": landed})
+
+
+@require_GET
+def jwks(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(tool_jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
