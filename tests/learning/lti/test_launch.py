@@ -151,3 +151,31 @@ def test_the_pages_may_be_framed_by_the_lms(platform):
     response = launch(platform, query["state"], query["nonce"])
     assert "X-Frame-Options" not in response
     assert c.RESOURCE_LINK  # the claims module is what the tests build tokens from
+
+
+def test_the_platforms_api_is_for_admins(db):
+    from rest_framework.test import APIClient
+
+    from eduvault.identity.services import token_create
+
+    _, secret = token_create(name="admin", role="admin", courses=[])
+    admin = APIClient()
+    admin.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    body = {
+        "name": "moodle",
+        "issuer": "https://moodle.school.mw",
+        "client_id": "abc",
+        "auth_url": "https://moodle.school.mw/mod/lti/auth.php",
+        "token_url": "https://moodle.school.mw/mod/lti/token.php",
+        "jwks_url": "https://moodle.school.mw/mod/lti/certs.php",
+        "deployments": ["1"],
+    }
+    made = admin.post("/api/v1/lti/platforms", body, format="json")
+    assert made.status_code == 201, made.content
+    assert [p["name"] for p in admin.get("/api/v1/lti/platforms").json()] == ["moodle"]
+    bad = admin.post("/api/v1/lti/platforms", {**body, "name": "other", "deployments": []}, format="json")
+    assert bad.status_code == 400 and bad["Content-Type"].startswith("application/problem+json")
+    config = admin.get("/api/v1/lti/config").json()
+    assert config["urls"]["OIDC login URL"] == "http://testserver/lti/login"
+    assert admin.delete("/api/v1/lti/platforms/moodle").status_code == 204
+    assert APIClient().get("/api/v1/lti/platforms").status_code == 401
