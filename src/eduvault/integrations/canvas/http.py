@@ -20,21 +20,11 @@ import httpx
 import orjson
 
 from eduvault.kernel.errors import SourceError
+from eduvault.kernel.links import next_link
+
+__all__ = ["decode_json", "error_text", "is_rate_limited", "next_link", "parse_number", "retry_after_seconds"]
 
 _RATE_LIMITED = re.compile(rb"rate limit exceeded", re.IGNORECASE)
-_LINK = re.compile(r"<([^>]*)>([^<]*)")
-_REL = re.compile(r"""(?:^|;)\s*rel\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s;,]+))""", re.IGNORECASE)
-
-
-def next_link(response: httpx.Response) -> str | None:
-    """The ``rel="next"`` target of the Link header(s), however they are spelled."""
-    header = ",".join(response.headers.get_list("link"))
-    for link in _LINK.finditer(header):
-        for rel in _REL.finditer(link.group(2)):
-            value = next(v for v in rel.groups() if v is not None)
-            if "next" in value.lower().split():
-                return link.group(1).strip()
-    return None
 
 
 def is_rate_limited(response: httpx.Response) -> bool:

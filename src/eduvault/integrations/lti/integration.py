@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from eduvault.integrations.base import Integration, register
+from eduvault.integrations.base import Integration, RecordWriter, register
+from eduvault.integrations.lti.client import PlatformClient
+from eduvault.integrations.lti.records import AgsScores
+from eduvault.integrations.lti.services import registration_of
 from eduvault.kernel.errors import InvalidInput
 
 URL_SETTINGS = ("auth_url", "token_url", "jwks_url")
@@ -18,6 +21,10 @@ class Lti(Integration):
     settings_fields = ("issuer", "client_id", "auth_url", "token_url", "jwks_url", "deployments")
     #: A launch vouches for its user: an account that matches nobody becomes a new person.
     optional_settings = ("create_people",)
+    writes_records = frozenset({"grade", "exam_result"})
+
+    def records_writer(self) -> RecordWriter:
+        return AgsScores(self.source, PlatformClient(registration_of(self.source)))
 
     @classmethod
     def check_values(cls, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -3,6 +3,7 @@ enrollment in the context's course, and the context's link to an Edu Vault cours
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from eduvault.learning.lti.models import LtiContext
 from eduvault.pipeline.content.models import Course
 from eduvault.pipeline.records.models import ObjectLink
 from eduvault.pipeline.records.policies import current_policies
-from eduvault.pipeline.records.services import COURSE_OBJECT, records_ingest
+from eduvault.pipeline.records.services import COURSE_OBJECT, records_ingest, records_route
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +76,10 @@ def launch_land(*, source: Source, claims: dict[str, Any]) -> Landed:
         )[sub]
         person = Person.objects.get(pk=identity.person_id)
         context = _context(source, claims.get(c.CONTEXT), custom, assessment)
+        ags = claims.get(c.AGS_ENDPOINT)
+        lineitem = ags.get("lineitem") if isinstance(ags, dict) else None
+        if assessment is not None and context is not None and isinstance(lineitem, str) and lineitem:
+            _link_line_item(source, context, assessment, lineitem)
         if context is not None and context.course_id is not None:
             records_ingest(
                 source=source,
@@ -133,3 +138,26 @@ def _context(source: Source, ctx: Any, custom: dict[str, Any], assessment: Asses
             },
         )
     return context
+
+
+def _link_line_item(source: Source, context: LtiContext, assessment: Assessment, lineitem: str) -> None:
+    """The launch's line item is where the assessment's grades go on this platform: its
+    learners' grades (those already given too) are delivered there under the policy."""
+    key = f"{assessment.course.key}/assessment:{assessment.pk}"
+    alias = f"{context_key(source, context.context_id)}/lineitem:{hashlib.sha256(lineitem.encode()).hexdigest()[:24]}"
+    link = ObjectLink.objects.filter(replica=source.name, key=key).first()
+    if link is not None and link.links.get("lineitem") == lineitem:
+        return
+    ObjectLink.objects.update_or_create(
+        replica=source.name,
+        key=key,
+        defaults={
+            "alias": alias,
+            "course": assessment.course,
+            "object": f"assessment:{assessment.pk}",
+            "home": "eduvault",
+            "links": {"lineitem": lineitem, "context_id": context.context_id},
+            "created_by": "lti",
+        },
+    )
+    records_route(key=key, manual=True)
