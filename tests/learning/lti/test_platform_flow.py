@@ -1,0 +1,110 @@
+"""The tool over real HTTP (`live_server`) launched by the LTI platform simulator: the OIDC
+round trip with a browser-like client, the launch's person, context and enrollment, the
+assessment's grade posted to the launch's line item by AGS (once, whatever the retries),
+the platform's key rotated between launches, a replayed launch refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from eduvault.identity.models import Identity
+from eduvault.integrations.lti import services as lti
+from eduvault.integrations.lti.simulator import LtiPlatform
+from eduvault.integrations.models import LtiLogin
+from eduvault.learning.assessments.models import Assessment
+from eduvault.learning.lti.models import LtiContext
+from eduvault.pipeline.outbox.services import deliveries_run
+from eduvault.pipeline.records.models import Enrollment, Record
+from eduvault.pipeline.records.services import record_local_change, records_route
+from eduvault.pipeline.sync.services import course_sync
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CLIENT_ID = "eduvault-tool"
+
+
+@pytest.fixture
+def lms(live_server):
+    with LtiPlatform() as platform:
+        platform.register_tool(
+            CLIENT_ID,
+            login_url=f"{live_server.url}/lti/login",
+            launch_url=f"{live_server.url}/lti/launch",
+            jwks_url=f"{live_server.url}/lti/jwks",
+            deployment_ids=("1",),
+        )
+        lti.lti_platform_add(
+            name="moodle",
+            issuer=platform.issuer,
+            client_id=CLIENT_ID,
+            auth_url=platform.auth_url,
+            token_url=platform.token_url,
+            jwks_url=platform.jwks_url,
+            deployments=["1"],
+        )
+        yield platform
+    lti._key_sets.pop(platform.jwks_url, None)
+
+
+@pytest.fixture
+def assessment(source, course) -> Assessment:
+    course_sync(course_key=course.course_key, source=source, actor="test")
+    return Assessment.objects.order_by("pk").first()
+
+
+def test_a_learner_launches_and_her_grade_reaches_the_gradebook_once(lms, assessment):
+    lms.add_course("math-f3", "Form 3 Mathematics", "MATH-F3")
+    lms.add_user("u-amina", "Amina Phiri", "amina@school.mw")
+    lms.enroll("math-f3", "u-amina")
+    lms.add_resource_link(
+        "math-f3",
+        "rl-1",
+        title=assessment.title,
+        custom={"assessment": str(assessment.pk)},
+        line_item={"label": "Quadratics practice", "scoreMaximum": 10},
+        lineitem_query="?type_id=7",
+    )
+    with httpx.Client() as browser:
+        response = lms.launch("u-amina", "math-f3", "rl-1", client=browser)
+    assert response.status_code == 200, response.text
+    assert 'data-testid="launched"' in response.text and assessment.title in response.text
+    identity = Identity.objects.get(platform="lti", realm="moodle", external_id="u-amina")
+    context = LtiContext.objects.get(context_id="math-f3")
+    assert context.course_id == assessment.course_id
+    assert Enrollment.objects.get(person=identity.person, course=assessment.course).state == "active"
+
+    # Her attempt is graded: 3 of 4. The score goes to the line item (before its query).
+    record_local_change(
+        kind="grade",
+        course=assessment.course,
+        object=f"assessment:{assessment.pk}",
+        person=identity.person,
+        fields={"score": 3.0, "max": 4.0, "graded_at": datetime.now(UTC).isoformat(timespec="microseconds")},
+    )
+    sent = deliveries_run(owner="test")
+    assert sent.get("delivered") == 1, sent
+    assert lms.gradebook("math-f3") == {("Quadratics practice", "u-amina"): 0.75}
+    # Routed again (a retry, a reconcile): the platform holds the value; nothing is posted.
+    records_route(key=f"{assessment.course.key}/assessment:{assessment.pk}", manual=True)
+    deliveries_run(owner="test")
+    assert sum(len(v) for v in lms.scores.values()) == 1
+    grade = Record.objects.get(kind="grade", person=identity.person)
+    assert grade.replicas["moodle"]["fields"]["score"] == 3.0
+
+
+def test_launches_go_on_through_a_platform_key_rotation_and_a_replay_is_refused(lms, assessment, live_server):
+    lms.add_course("math-f3", "Form 3 Mathematics")
+    lms.add_user("u-1", "Chisomo Banda")
+    lms.enroll("math-f3", "u-1")
+    lms.add_resource_link("math-f3", "rl-1", title="Practice", custom={"assessment": str(assessment.pk)})
+    with httpx.Client() as browser:
+        assert lms.launch("u-1", "math-f3", "rl-1", client=browser).status_code == 200
+        lms.rotate_keys()  # a new kid signs: the tool fetches the platform's keys again
+        lti._key_sets[lms.jwks_url].min_refetch_interval = 0
+        assert lms.launch("u-1", "math-f3", "rl-1", client=browser).status_code == 200
+    # The same id_token and state posted again (the form resubmitted, or an attacker's copy).
+    state = LtiLogin.objects.filter(used_at__isnull=False).latest("created_at").state
+    replay = httpx.post(f"{live_server.url}/lti/launch", data={"id_token": lms.id_tokens_sent[-1], "state": state})
+    assert replay.status_code == 401 and "used already" in replay.text
