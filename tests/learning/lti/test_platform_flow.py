@@ -108,3 +108,25 @@ def test_launches_go_on_through_a_platform_key_rotation_and_a_replay_is_refused(
     state = LtiLogin.objects.filter(used_at__isnull=False).latest("created_at").state
     replay = httpx.post(f"{live_server.url}/lti/launch", data={"id_token": lms.id_tokens_sent[-1], "state": state})
     assert replay.status_code == 401 and "used already" in replay.text
+
+
+def test_a_courses_roster_is_read_into_people_and_enrollments(lms, assessment):
+    from eduvault.learning.lti.services import roster_read
+
+    lms.add_course("math-f3", "Form 3 Mathematics")
+    for n in range(25):  # the platform pages by 10
+        lms.add_user(f"u-{n}", f"Learner {n}", f"l{n}@school.mw")
+        lms.enroll("math-f3", f"u-{n}")
+    lms.add_user("t-1", "Tess Banda")
+    lms.enroll("math-f3", "t-1", roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",))
+    lms.add_resource_link("math-f3", "rl-1", title="Practice", custom={"assessment": str(assessment.pk)})
+    with httpx.Client() as browser:
+        assert lms.launch("t-1", "math-f3", "rl-1", client=browser).status_code == 200
+    read = roster_read(context=LtiContext.objects.get(context_id="math-f3"))
+    assert read["members"] == 26
+    roles = dict(
+        Enrollment.objects.filter(course=assessment.course, person__identities__realm="moodle")
+        .values_list("person__identities__external_id", "role")
+    )
+    assert len(roles) == 26 and roles["t-1"] == "instructor" and roles["u-7"] == "learner"
+    assert len([r for r in lms.requests if "/memberships" in r.path]) == 3

@@ -17,7 +17,7 @@ class Command(BaseCommand):
     help = "Register LTI 1.3 platforms, print the tool's configuration, rotate its keys."
 
     def add_arguments(self, parser: Any) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{platform,config,rotate-key}")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{platform,config,roster,rotate-key}")
         platform = actions.add_parser("platform", help="the platforms that launch Edu Vault", description="LTI platforms.")
         what = platform.add_subparsers(dest="platform_action", required=True, metavar="{add,list,remove}")
         add = what.add_parser("add", help="register a platform", description="Register an LTI 1.3 platform.")
@@ -41,6 +41,13 @@ class Command(BaseCommand):
         )
         config.add_argument("--url", help="this server's public URL (default: EDUVAULT_PUBLIC_URL)")
         json_flag(config)
+        roster = actions.add_parser(
+            "roster",
+            help="read a course's roster from its platform (NRPS) into people and enrollments",
+            description="Read the roster of a platform's context (a course launched from it) into people and enrollments.",
+        )
+        roster.add_argument("platform", metavar="PLATFORM")
+        roster.add_argument("context_id", metavar="CONTEXT_ID")
         actions.add_parser(
             "rotate-key",
             help="sign with a new key; the old one stays published until retired",
@@ -80,6 +87,17 @@ class Command(BaseCommand):
                 for row in rows:
                     table.add_row(row["name"], row["issuer"], row["client_id"], ", ".join(row["deployments"] or []))
                 self.console.print(table)
+        elif action == "roster":
+            from eduvault.learning.lti.models import LtiContext
+            from eduvault.learning.lti.services import roster_read
+
+            context = LtiContext.objects.filter(
+                source__name=options["platform"], context_id=options["context_id"]
+            ).first()
+            if context is None:
+                raise InvalidInput(f"no launch has come from {options['context_id']} of {options['platform']} yet")
+            read = roster_read(context=context)
+            self.say(f"read {read['members']} member(s) of {context.context_id}; {read['records']} enrollment record(s)")
         elif action == "rotate-key":
             if options["retire"]:
                 self.say(f"retired {keys.tool_keys_retire()} key(s); the newest one signs and is published")

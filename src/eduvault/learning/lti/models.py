@@ -14,6 +14,9 @@ class LtiContext(models.Model):
     title = models.CharField(max_length=500, blank=True)
     label = models.CharField(max_length=255, blank=True)
     course = models.ForeignKey("content.Course", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    #: Its roster's address (NRPS), as the last launch gave it, and when it was last read.
+    memberships_url = models.CharField(max_length=2000, blank=True)
+    roster_read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

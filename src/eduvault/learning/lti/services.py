@@ -10,12 +10,16 @@ from typing import Any
 
 import structlog
 from django.db import transaction
+from django.utils import timezone
 
 from eduvault.identity.models import Person
 from eduvault.identity.people import Account, identities_observe
 from eduvault.integrations.lti import claims as c
 from eduvault.integrations.base import PersonFacts, RecordFacts
+from eduvault.integrations.lti.client import PlatformClient
+from eduvault.integrations.lti.services import registration_of
 from eduvault.integrations.models import Source
+from eduvault.kernel.errors import InvalidInput
 from eduvault.learning.assessments.models import Assessment
 from eduvault.learning.lti.models import LtiContext
 from eduvault.pipeline.content.models import Course
@@ -24,6 +28,12 @@ from eduvault.pipeline.records.policies import current_policies
 from eduvault.pipeline.records.services import COURSE_OBJECT, records_ingest, records_route
 
 log = structlog.get_logger(__name__)
+
+
+def _memberships_url(claims: dict[str, Any]) -> str:
+    nrps = claims.get(c.NRPS)
+    url = nrps.get("context_memberships_url") if isinstance(nrps, dict) else None
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else ""
 
 
 @dataclass
@@ -75,7 +85,7 @@ def launch_land(*, source: Source, claims: dict[str, Any]) -> Landed:
             actor=source.name,
         )[sub]
         person = Person.objects.get(pk=identity.person_id)
-        context = _context(source, claims.get(c.CONTEXT), custom, assessment)
+        context = _context(source, claims.get(c.CONTEXT), custom, assessment, _memberships_url(claims))
         ags = claims.get(c.AGS_ENDPOINT)
         lineitem = ags.get("lineitem") if isinstance(ags, dict) else None
         if assessment is not None and context is not None and isinstance(lineitem, str) and lineitem:
@@ -109,7 +119,9 @@ def launch_land(*, source: Source, claims: dict[str, Any]) -> Landed:
     return Landed(source, person, role, str(claims.get(c.MESSAGE_TYPE)), context, assessment, claims)
 
 
-def _context(source: Source, ctx: Any, custom: dict[str, Any], assessment: Assessment | None) -> LtiContext | None:
+def _context(
+    source: Source, ctx: Any, custom: dict[str, Any], assessment: Assessment | None, memberships_url: str
+) -> LtiContext | None:
     """The launch's context, linked to the course of the assessment it opens (or the one its
     custom ``course`` names) the first time that is known."""
     if not isinstance(ctx, dict) or not ctx.get("id"):
@@ -119,6 +131,9 @@ def _context(source: Source, ctx: Any, custom: dict[str, Any], assessment: Asses
         context_id=str(ctx["id"])[:255],
         defaults={"title": str(ctx.get("title") or "")[:500], "label": str(ctx.get("label") or "")[:255]},
     )
+    if memberships_url and memberships_url != context.memberships_url:
+        context.memberships_url = memberships_url[:2000]
+        context.save(update_fields=["memberships_url", "updated_at"])
     course = assessment.course if assessment is not None else None
     if course is None and str(custom.get("course", "")).strip():
         course = Course.objects.filter(key=str(custom["course"]).strip()).first()
@@ -161,3 +176,48 @@ def _link_line_item(source: Source, context: LtiContext, assessment: Assessment,
         },
     )
     records_route(key=key, manual=True)
+
+
+# -- rosters (NRPS) ------------------------------------------------------------------------------
+
+
+def roster_read(*, context: LtiContext) -> dict[str, int]:
+    """Read a context's roster from its platform into people and enrollments (the platform
+    reports them: its records, under the policy). Needs the context linked to a course."""
+    if not context.memberships_url:
+        raise InvalidInput(f"no launch from {context.context_id} has given its roster's address yet")
+    if context.course_id is None:
+        raise InvalidInput(f"{context.context_id} is not linked to an Edu Vault course yet")
+    source = context.source
+    facts: list[RecordFacts] = []
+    now = time.time()
+    with PlatformClient(registration_of(source)) as client:
+        for member in client.memberships(context.memberships_url):
+            user_id = member.get("user_id")
+            if not isinstance(user_id, str) or not user_id:
+                continue
+            roles = [r for r in member.get("roles") or [] if isinstance(r, str)]
+            active = str(member.get("status", "Active")).lower() == "active"
+            role = _role(roles)
+            facts.append(
+                RecordFacts(
+                    kind="enrollment",
+                    course_key=context_key(source, context.context_id),
+                    object=f"role:{role}",
+                    person=PersonFacts(
+                        external_id=user_id[:300],
+                        email=str(member.get("email") or "")[:254],
+                        name=str(member.get("name") or "")[:200],
+                    ),
+                    fields={"role": role, "state": "active" if active else "inactive"},
+                    at=now,
+                    links={"context_id": context.context_id, "roles": roles[:20]},
+                    actor=source.name,
+                    title=f"{role} in {context.title or context.context_id}",
+                )
+            )
+    applied = records_ingest(source=source, facts=facts, manual=True)
+    context.roster_read_at = timezone.now()
+    context.save(update_fields=["roster_read_at", "updated_at"])
+    log.info("lti.roster_read", platform=source.name, context=context.context_id, members=len(facts), records=applied.records)
+    return {"members": len(facts), "records": applied.records}
