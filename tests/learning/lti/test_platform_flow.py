@@ -130,3 +130,37 @@ def test_a_courses_roster_is_read_into_people_and_enrollments(lms, assessment):
     )
     assert len(roles) == 26 and roles["t-1"] == "instructor" and roles["u-7"] == "learner"
     assert len([r for r in lms.requests if "/memberships" in r.path]) == 3
+
+
+def test_an_instructor_places_an_assessment_by_deep_linking(lms, assessment):
+    import re
+
+    from eduvault.integrations.lti.simulator import parse_form
+
+    lms.add_course("math-f3", "Form 3 Mathematics")
+    lms.add_user("t-1", "Tess Banda")
+    lms.enroll("math-f3", "t-1", roles=("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",))
+    lms.add_user("u-1", "Amina Phiri")
+    lms.enroll("math-f3", "u-1")
+    with httpx.Client() as browser:
+        # Learners do not place activities.
+        refused = lms.deep_link("u-1", "math-f3", client=browser)
+        assert refused.status_code == 403 and "only an instructor" in refused.text
+        picker = lms.deep_link("t-1", "math-f3", client=browser)
+        assert picker.status_code == 200 and 'data-testid="picker"' in picker.text
+        credential = re.search(r'name="credential" value="([^"]+)"', picker.text).group(1)
+        # A forged credential changes nothing.
+        forged = browser.post(str(picker.url).replace("/lti/launch", "/lti/deep-link"), data={"credential": credential[:-2] + "xx", "assessment": str(assessment.pk)})
+        assert forged.status_code == 403
+        answer = browser.post(
+            str(picker.url).replace("/lti/launch", "/lti/deep-link"),
+            data={"credential": credential, "assessment": str(assessment.pk)},
+        )
+        assert answer.status_code == 200
+        form = parse_form(answer.text)
+        assert form is not None
+        returned = lms.follow_form(answer, browser)
+    assert returned.status_code == 200, returned.text
+    (item,) = lms.deep_link_items
+    assert item.item["custom"] == {"assessment": str(assessment.pk)}
+    assert item.item["lineItem"]["label"] == assessment.title and item.line_item_id

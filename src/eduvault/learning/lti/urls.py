@@ -8,4 +8,5 @@ urlpatterns = [
     path("login", views.login, name="login"),
     path("launch", views.launch, name="launch"),
     path("jwks", views.jwks, name="jwks"),
+    path("deep-link", views.deep_link, name="deep-link"),
 ]

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from eduvault.integrations.lti.keys import tool_jwks
 from eduvault.integrations.lti.services import launch_accept, login_begin
 from eduvault.kernel.errors import EduVaultError
+from eduvault.integrations.lti.claims import DEEP_LINKING_REQUEST
+from eduvault.learning.lti.deep_linking import deep_link_response, picker_of
 from eduvault.learning.lti.services import launch_land
 
 log = structlog.get_logger(__name__)
@@ -32,7 +34,7 @@ def public_url(request: HttpRequest, path: str) -> str:
 
 def _refused(request: HttpRequest, exc: EduVaultError, step: str) -> HttpResponse:
     status = exc.status if 400 <= exc.status < 600 else 400
-    log.warning(f"lti.{step}_refused", reason=exc.detail, status=status)
+    log.warning(f"lti.{step.replace(' ', '_')}_refused", reason=exc.detail, status=status)
     return render(request, "lti/refused.html", {"reason": exc.detail, "step": step}, status=status)
 
 
@@ -57,9 +59,28 @@ def launch(request: HttpRequest) -> HttpResponse:
             id_token=request.POST.get("id_token", ""), state=request.POST.get("state", "")
         )
         landed = launch_land(source=source, claims=claims)
+        if landed.message_type == DEEP_LINKING_REQUEST:
+            return render(request, "lti/picker.html", {"picker": picker_of(landed)})
     except EduVaultError as exc:
         return _refused(request, exc, "launch")
     return render(request, "lti/launched.html", {"landed": landed})
+
+
+@csrf_exempt
+@xframe_options_exempt
+@require_POST
+def deep_link(request: HttpRequest) -> HttpResponse:
+    """The instructor's picks: the signed response, posted back to the platform."""
+    try:
+        answer = deep_link_response(
+            credential=request.POST.get("credential", "")[:4000],
+            picked=request.POST.getlist("assessment")[:100],
+            launch_url=public_url(request, "/lti/launch"),
+        )
+    except EduVaultError as exc:
+        return _refused(request, exc, "deep link")
+    log.info("lti.deep_linked", picked=len(request.POST.getlist("assessment")))
+    return render(request, "lti/return.html", answer)
 
 
 @require_GET
