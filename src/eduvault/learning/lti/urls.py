@@ -9,4 +9,6 @@ urlpatterns = [
     path("launch", views.launch, name="launch"),
     path("jwks", views.jwks, name="jwks"),
     path("deep-link", views.deep_link, name="deep-link"),
+    path("attempt/answer", views.attempt_answer_view, name="attempt-answer"),
+    path("attempt/submit", views.attempt_submit_view, name="attempt-submit"),
 ]

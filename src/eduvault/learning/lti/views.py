@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from eduvault.integrations.lti.keys import tool_jwks
 from eduvault.integrations.lti.services import launch_accept, login_begin
-from eduvault.kernel.errors import EduVaultError
+from eduvault.kernel.errors import Conflict, EduVaultError, InvalidInput
 from eduvault.integrations.lti.claims import DEEP_LINKING_REQUEST
+from eduvault.learning.lti.attempts import answer_post, attempt_open, page_get, submit_post
 from eduvault.learning.lti.deep_linking import deep_link_response, picker_of
 from eduvault.learning.lti.services import launch_land
 
@@ -61,9 +62,54 @@ def launch(request: HttpRequest) -> HttpResponse:
         landed = launch_land(source=source, claims=claims)
         if landed.message_type == DEEP_LINKING_REQUEST:
             return render(request, "lti/picker.html", {"picker": picker_of(landed)})
+        if landed.assessment is not None and landed.role == "learner":
+            return render(request, "lti/attempt.html", {"page": attempt_open(landed)})
     except EduVaultError as exc:
         return _refused(request, exc, "launch")
     return render(request, "lti/launched.html", {"landed": landed})
+
+
+@csrf_exempt
+@xframe_options_exempt
+@require_http_methods(["GET", "POST"])
+def attempt_answer_view(request: HttpRequest) -> HttpResponse:
+    """One answer (POST), or the page as it is (GET ``?t=``): the credential is in the form."""
+    if request.method == "GET":
+        try:
+            return render(request, "lti/attempt.html", {"page": page_get(credential=request.GET.get("t", "")[:2000])})
+        except EduVaultError as exc:
+            return _refused(request, exc, "attempt")
+    credential = request.POST.get("t", "")[:2000]
+    position = request.POST.get("position", "")
+    try:
+        if not position.isdigit():
+            raise InvalidInput("no question named")
+        page = answer_post(
+            credential=credential,
+            position=int(position),
+            client_id=request.POST.get("client_id", "")[:100],
+            form=request.POST,
+        )
+    except (InvalidInput, Conflict) as exc:  # the learner can answer again: the page stays
+        try:
+            page = page_get(credential=credential)
+        except EduVaultError as again:
+            return _refused(request, again, "attempt")
+        return render(request, "lti/attempt.html", {"page": page, "error": exc.detail}, status=exc.status)
+    except EduVaultError as exc:
+        return _refused(request, exc, "attempt")
+    return render(request, "lti/attempt.html", {"page": page})
+
+
+@csrf_exempt
+@xframe_options_exempt
+@require_POST
+def attempt_submit_view(request: HttpRequest) -> HttpResponse:
+    try:
+        page = submit_post(credential=request.POST.get("t", "")[:2000])
+    except EduVaultError as exc:
+        return _refused(request, exc, "attempt")
+    return render(request, "lti/attempt.html", {"page": page})
 
 
 @csrf_exempt
