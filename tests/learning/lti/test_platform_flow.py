@@ -50,8 +50,13 @@ def lms(live_server):
 
 @pytest.fixture
 def assessment(source, course) -> Assessment:
+    from eduvault.learning.assessments.services import questions_import
+    from tests.learning.assessments.conftest import choice
+
     course_sync(course_key=course.course_key, source=source, actor="test")
-    return Assessment.objects.order_by("pk").first()
+    practice = Assessment.objects.filter(kind="practice").order_by("pk").first()
+    questions_import(course=practice.course, subtopic=practice.subtopic, documents=[choice("q1")], actor="test")
+    return practice
 
 
 def test_a_learner_launches_and_her_grade_reaches_the_gradebook_once(lms, assessment):
@@ -69,7 +74,7 @@ def test_a_learner_launches_and_her_grade_reaches_the_gradebook_once(lms, assess
     with httpx.Client() as browser:
         response = lms.launch("u-amina", "math-f3", "rl-1", client=browser)
     assert response.status_code == 200, response.text
-    assert 'data-testid="launched"' in response.text and assessment.title in response.text
+    assert 'data-testid="question"' in response.text and assessment.title in response.text
     identity = Identity.objects.get(platform="lti", realm="moodle", external_id="u-amina")
     context = LtiContext.objects.get(context_id="math-f3")
     assert context.course_id == assessment.course_id
