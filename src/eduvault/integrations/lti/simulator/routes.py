@@ -45,6 +45,20 @@ def _lti_return(call: Call) -> Reply:
                  {}, "text/html; charset=utf-8")  # fmt: skip
 
 
+def _course_page(call: Call) -> Reply:
+    """The LMS's page of an activity: the tool framed in it (``?launch=`` names a pending
+    launch of this platform's own, as :meth:`LtiPlatform.launch_url` gives)."""
+    hint = call.query.get("launch", "")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{8,100}", hint):
+        return Reply(400, html_page("No activity", "<p>No activity to show.</p>"), {}, "text/html; charset=utf-8")
+    frame = (
+        f'<h1>{html.escape(call.args["context_id"])}</h1>'
+        f'<iframe id="tool" title="Edu Vault" src="/launch/{hint}" '
+        'style="width:100%;height:80vh;border:1px solid #bcccdc" allow="fullscreen"></iframe>'
+    )
+    return Reply(200, html_page("Course", frame), {}, "text/html; charset=utf-8")
+
+
 _COURSE = r"/api/lti/courses/(?P<context_id>[^/]+)"
 _ITEM = _COURSE + r"/line_items/(?P<item>\d+)"
 ROUTES: list[tuple[tuple[str, ...], re.Pattern[str], Callable[[Call], Reply]]] = [
@@ -55,6 +69,7 @@ ROUTES: list[tuple[tuple[str, ...], re.Pattern[str], Callable[[Call], Reply]]] =
     (("POST",), re.compile(r"^/deep_link_return$"), deep_linking.deep_link_return),
     (("GET",), re.compile(r"^/\.well-known/openid-configuration$"), _configuration),
     (("GET",), re.compile(r"^/courses/(?P<context_id>[^/]+)/lti_return$"), _lti_return),
+    (("GET",), re.compile(r"^/courses/(?P<context_id>[^/]+)/activity$"), _course_page),
     (("GET", "POST"), re.compile(f"^{_COURSE}/line_items$"), ags.line_items),
     (("GET", "PUT", "DELETE"), re.compile(f"^{_ITEM}$"), ags.line_item),
     (("POST",), re.compile(f"^{_ITEM}/scores$"), ags.scores),
