@@ -271,6 +271,8 @@ EDUVAULT_PURGE_SECONDS = float(os.environ.get("EDUVAULT_PURGE_SECONDS", "3600"))
 #: How often every source's courses are reconciled (0: never).
 EDUVAULT_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECONCILE_SECONDS", "3600"))
 #: How often learner records are read back from the platforms (lost events repaired).
+#: How often the rosters of LMS courses launched from are looked at (read again when a day old).
+EDUVAULT_LTI_ROSTER_SECONDS = float(os.environ.get("EDUVAULT_LTI_ROSTER_SECONDS", "3600"))
 #: Where platforms reach this server (LTI login, launch and key URLs); empty: from each request.
 EDUVAULT_PUBLIC_URL = os.environ.get("EDUVAULT_PUBLIC_URL", "")
 EDUVAULT_RECORDS_RECONCILE_SECONDS = float(os.environ.get("EDUVAULT_RECORDS_RECONCILE_SECONDS", "3600"))

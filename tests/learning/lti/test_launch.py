@@ -179,3 +179,20 @@ def test_the_platforms_api_is_for_admins(db):
     assert config["urls"]["OIDC login URL"] == "http://testserver/lti/login"
     assert admin.delete("/api/v1/lti/platforms/moodle").status_code == 204
     assert APIClient().get("/api/v1/lti/platforms").status_code == 401
+
+
+def test_a_launched_person_has_an_account_listed_like_any_persons(platform):
+    from rest_framework.test import APIClient
+
+    from eduvault.identity.services import token_create
+
+    query = login()
+    assert launch(platform, query["state"], query["nonce"]).status_code == 200
+    person = Identity.objects.get(platform="lti", external_id="user-1").person
+    assert person.user is not None and person.user.account.origin == "lti"
+    _, secret = token_create(name="admin", role="admin", courses=[])
+    admin = APIClient()
+    admin.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    listed = admin.get("/api/v1/users/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert person.user.username in [u["username"] for u in rows]

@@ -169,3 +169,37 @@ def test_an_instructor_places_an_assessment_by_deep_linking(lms, assessment):
     (item,) = lms.deep_link_items
     assert item.item["custom"] == {"assessment": str(assessment.pk)}
     assert item.item["lineItem"]["label"] == assessment.title and item.line_item_id
+
+
+def test_rosters_are_read_after_launches_and_the_tools_key_rotates_under_way(lms, assessment):
+    from eduvault.integrations.lti import client as client_module
+    from eduvault.integrations.lti.keys import tool_key_rotate, tool_keys_retire
+    from eduvault.learning.lti.jobs import rosters
+
+    lms.add_course("math-f3", "Form 3 Mathematics")
+    for sub in ("u-1", "u-2", "u-3"):
+        lms.add_user(sub, f"Learner {sub}")
+        lms.enroll("math-f3", sub)
+    lms.add_resource_link(
+        "math-f3", "rl-1", title="Practice", custom={"assessment": str(assessment.pk)},
+        line_item={"label": "Practice", "scoreMaximum": 10},
+    )
+    with httpx.Client() as browser:
+        assert lms.launch("u-1", "math-f3", "rl-1", client=browser).status_code == 200
+    assert rosters() == {"read": 1, "failed": 0}
+    assert rosters() == {"read": 0, "failed": 0}  # read a moment ago: not again
+    assert Identity.objects.filter(platform="lti", realm="moodle").count() == 3
+    # The tool's key rotates between two scores: the platform takes both (it fetches our keys anew).
+    person = Identity.objects.get(platform="lti", external_id="u-1").person
+    key = f"{assessment.course.key}/assessment:{assessment.pk}"
+    for score in (1.0, 2.0):
+        record_local_change(
+            kind="grade", course=assessment.course, object=f"assessment:{assessment.pk}", person=person,
+            fields={"score": score, "max": 4.0, "graded_at": datetime.now(UTC).isoformat(timespec="microseconds")},
+        )
+        deliveries_run(owner="test")
+        tool_key_rotate()
+        client_module._tokens.clear()  # the next score asks for a token, signed by the new key
+    tool_keys_retire()
+    assert [s["scoreGiven"] for s in next(iter(lms.scores.values()))] == [1.0, 2.0]
+    assert key

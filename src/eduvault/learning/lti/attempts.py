@@ -8,40 +8,22 @@ progressive feedback, deadlines and the grade's record are theirs."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db import transaction
 
-from eduvault.identity.models import Person, Role
-from eduvault.identity.services import user_create
+from eduvault.identity.models import Role
 from eduvault.identity.tokens import SignedIn
 from eduvault.kernel.errors import InvalidInput, PermissionDenied
 from eduvault.learning.assessments.models import Attempt
 from eduvault.learning.assessments.selectors import attempt_data
 from eduvault.learning.assessments.services import attempt_answer, attempt_read, attempt_start, attempt_submit
-from eduvault.learning.lti.services import Landed
+from eduvault.learning.lti.services import Landed, account_for
 
 SALT = "eduvault.lti.attempt"
 #: A page's credential lasts this long past the attempt's own time limit (or alone).
 MARGIN_SECONDS = 3 * 3600
-
-
-def account_for(person: Person, *, realm: str, external_id: str) -> Any:
-    """The Edu Vault account of a person met by launch (made the first time: a learner,
-    no password; they come through their LMS)."""
-    if person.user_id is not None:
-        return person.user
-    digest = hashlib.sha256(f"{realm}\n{external_id}".encode()).hexdigest()[:12]
-    username = f"lti-{realm[:40]}-{digest}"
-    with transaction.atomic():
-        user = get_user_model().objects.filter(username=username).first() or user_create(
-            username=username, role=Role.LEARNER, email=person.email, full_name=person.name, origin="lti"
-        )
-        Person.objects.filter(pk=person.pk, user__isnull=True).update(user=user)
-    return user
 
 
 def _signed_in(user: Any) -> SignedIn:
@@ -53,7 +35,9 @@ def attempt_open(landed: Landed) -> dict[str, Any]:
     """Start (or resume) the launched assessment's attempt; the page's data."""
     if landed.assessment is None:
         raise InvalidInput("this link opens no Edu Vault assessment")
-    user = account_for(landed.person, realm=landed.source.name, external_id=str(landed.claims["sub"]))
+    user = landed.person.user or account_for(
+        landed.person, realm=landed.source.name, external_id=str(landed.claims["sub"]), role=landed.role
+    )
     attempt, _ = attempt_start(assessment_id=landed.assessment.pk, person=_signed_in(user))
     return page_of(attempt, user)
 

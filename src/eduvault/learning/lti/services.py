@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from eduvault.identity.models import Person
+from eduvault.identity.models import Person, Role
 from eduvault.identity.people import Account, identities_observe
-from eduvault.integrations.lti import claims as c
+from eduvault.identity.services import user_create
 from eduvault.integrations.base import PersonFacts, RecordFacts
+from eduvault.integrations.lti import claims as c
 from eduvault.integrations.lti.client import PlatformClient
 from eduvault.integrations.lti.services import registration_of
 from eduvault.integrations.models import Source
@@ -53,6 +55,25 @@ def _role(roles: list[str]) -> str:
     return "learner"
 
 
+def account_for(person: Person, *, realm: str, external_id: str, role: str = "learner") -> Any:
+    """The Edu Vault account of a person met by launch (made the first time, with the role
+    the launch gave and no password: they come through their LMS)."""
+    if person.user_id is not None:
+        return person.user
+    digest = hashlib.sha256(f"{realm}\n{external_id}".encode()).hexdigest()[:12]
+    username = f"lti-{realm[:40]}-{digest}"
+    with transaction.atomic():
+        user = get_user_model().objects.filter(username=username).first() or user_create(
+            username=username,
+            role=Role.INSTRUCTOR if role == "instructor" else Role.LEARNER,
+            email=person.email,
+            full_name=person.name,
+            origin="lti",
+        )
+        Person.objects.filter(pk=person.pk, user__isnull=True).update(user=user)
+    return user
+
+
 def context_key(source: Source, context_id: str) -> str:
     """The course key a platform's context stands for, once linked to a course."""
     return f"{source.name}:context:{context_id}"
@@ -85,6 +106,9 @@ def launch_land(*, source: Source, claims: dict[str, Any]) -> Landed:
             actor=source.name,
         )[sub]
         person = Person.objects.get(pk=identity.person_id)
+        if person.user_id is None:  # an account of their own, listed like any person's
+            account_for(person, realm=source.name, external_id=sub, role=role)
+            person.refresh_from_db(fields=["user"])
         context = _context(source, claims.get(c.CONTEXT), custom, assessment, _memberships_url(claims))
         ags = claims.get(c.AGS_ENDPOINT)
         lineitem = ags.get("lineitem") if isinstance(ags, dict) else None
