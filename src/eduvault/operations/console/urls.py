@@ -1,6 +1,6 @@
 from django.urls import path
 
-from eduvault.operations.console import views, views_communities, views_records
+from eduvault.operations.console import views, views_communities, views_lti, views_records
 
 app_name = "console"
 
@@ -47,6 +47,11 @@ urlpatterns = [
     path("records/<id:record_id>/", views_records.record, name="record"),
     path("records/<id:record_id>/settle", views_records.record_settle_view, name="record-settle"),
     path("records/<id:record_id>/take", views_records.record_take_view, name="record-take"),
+    # the LTI tool: platforms, configuration, keys
+    path("lti/", views_lti.lti_platforms, name="lti"),
+    path("lti/add", views_lti.lti_platform_add_view, name="lti-add"),
+    path("lti/rotate", views_lti.lti_key_rotate_view, name="lti-rotate"),
+    path("lti/<str:name>/remove", views_lti.lti_platform_remove_view, name="lti-remove"),
     # course communities on forums
     path("communities/", views_communities.communities, name="communities"),
     path("communities/add", views_communities.community_add_view, name="community-add"),
