@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +80,38 @@ def drop_scratch(postgres: str, name: str) -> None:
     admin = psycopg.connect(postgres, autocommit=True)
     admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin.close()
+
+
+class Helper:
+    """A simulator serving in a process of its own (its CPU is not the bench's): ``target``
+    is called as ``target(conn, *args)``, sends its first message (``info``), then answers
+    ``(command, argument)`` messages until told ``stop``. Thread-safe."""
+
+    def __init__(self, target: Any, *args: Any) -> None:
+        import multiprocessing
+        import threading
+
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=target, args=(child, *args), daemon=True)
+        self.process.start()
+        self.info = self.conn.recv()
+        self.lock = threading.Lock()
+
+    def ask(self, command: str, argument: Any = None) -> Any:
+        with self.lock:
+            self.conn.send((command, argument))
+            return self.conn.recv()
+
+    def stop(self) -> None:
+        from contextlib import suppress
+
+        if self.process.is_alive():
+            with suppress(EOFError, OSError):
+                self.ask("stop")
+            self.process.join(10)
+            if self.process.is_alive():
+                self.process.kill()
 
 
 def free_port() -> int:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import os
 import re
 import shutil
@@ -46,11 +45,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from common import DEFAULT_POSTGRES, drop_scratch, scratch_django
+from common import DEFAULT_POSTGRES, Helper, drop_scratch, scratch_django
 from rich.console import Console
 from rich.table import Table
 
@@ -114,25 +112,9 @@ def forum_process(conn: Any, external_ids: list[int], throttle: bool) -> None:
             return
 
 
-class Forum:
+class Forum(Helper):
     def __init__(self, external_ids: list[int], *, throttle: bool) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=forum_process, args=(child, external_ids, throttle), daemon=True)
-        self.process.start()
-        self.info = self.conn.recv()
-
-    def ask(self, command: str, argument: Any = None) -> Any:
-        self.conn.send((command, argument))
-        return self.conn.recv()
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            with suppress(EOFError, OSError):
-                self.ask("stop")
-            self.process.join(10)
-            if self.process.is_alive():
-                self.process.kill()
+        super().__init__(forum_process, external_ids, throttle)
 
 
 def pattern(method: str, path: str) -> str:

@@ -46,7 +46,6 @@ import cProfile
 import gc
 import io
 import math
-import multiprocessing
 import os
 import pstats
 import random
@@ -58,12 +57,12 @@ import time
 import tracemalloc
 import uuid
 from collections import Counter
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import DEFAULT_POSTGRES, drop_scratch, scratch_django
+from common import DEFAULT_POSTGRES, Helper, drop_scratch, scratch_django
 from rich.console import Console
 from rich.table import Table
 
@@ -471,27 +470,9 @@ def simulator_process(conn: Any, students: int, assignments: int) -> None:
             return
 
 
-class Simulator:
+class Simulator(Helper):
     def __init__(self, students: int, assignments: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(
-            target=simulator_process, args=(child, students, assignments), daemon=True
-        )
-        self.process.start()
-        self.info = self.conn.recv()
-
-    def ask(self, command: str, argument: Any = None) -> Any:
-        self.conn.send((command, argument))
-        return self.conn.recv()
-
-    def stop(self) -> None:
-        if self.process.is_alive():
-            with suppress(EOFError, OSError):
-                self.ask("stop")
-            self.process.join(10)
-            if self.process.is_alive():
-                self.process.kill()
+        super().__init__(simulator_process, students, assignments)
 
 
 class Timers:

@@ -132,8 +132,11 @@ def run_cli(*args: str, check: bool = False, timeout: float = 120, **kwargs) -> 
 @pytest.fixture(autouse=True)
 def _fresh_source_cache():
     """Each test registers its own sources; forget those of the test before."""
+    from eduvault.integrations.lti import keys
     from eduvault.pipeline.inbox import services
 
     services._sources.clear()
+    keys._published_changed()  # the tool's keys are each test's own too
     yield
     services._sources.clear()
+    keys._published_changed()

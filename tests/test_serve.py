@@ -246,6 +246,9 @@ def test_a_server_killed_while_it_holds_a_claim_takes_it_back_at_once_when_start
         )
         held = InboundEvent.objects.get()
         assert held.lease_expires_at > timezone.now() + timezone.timedelta(seconds=250)
+        # Killed once its fetch hangs in the platform (before that, the slow answer would be
+        # the restarted server's to wait for).
+        wait_for(lambda: not lms._faults, 20, stack, "the sync's fetch to hang")
         server = stack.procs[-1][1]
         stack.kill(server)  # a power cut, as far as the server can tell
 

@@ -26,7 +26,9 @@ def _new_key() -> ToolKey:
     kid = secrets.token_urlsafe(16)
     public = jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
     public.update({"kid": kid, "alg": ALGORITHM, "use": "sig"})
-    return ToolKey.objects.create(kid=kid, private={"pem": pem}, public_jwk=public)
+    key = ToolKey.objects.create(kid=kid, private={"pem": pem}, public_jwk=public)
+    _published_changed()
+    return key
 
 
 def tool_key_current() -> ToolKey:
@@ -45,6 +47,7 @@ def tool_key_rotate() -> tuple[ToolKey, list[ToolKey]]:
     with transaction.atomic():
         older = list(ToolKey.objects.filter(retired_at__isnull=True))
         key = _new_key()
+    _published_changed()
     return key, older
 
 
@@ -52,13 +55,33 @@ def tool_keys_retire(*, keep: int = 1) -> int:
     """Stop publishing all but the ``keep`` newest keys; returns how many were retired."""
     live = list(ToolKey.objects.filter(retired_at__isnull=True).order_by("-created_at", "-id"))
     old = [k.pk for k in live[keep:]]
-    return ToolKey.objects.filter(pk__in=old).update(retired_at=timezone.now())
+    retired = ToolKey.objects.filter(pk__in=old).update(retired_at=timezone.now())
+    _published_changed()
+    return retired
+
+
+#: The published set, kept a few seconds in this process (platforms fetch it on every token
+#: and deep-link response; a rotation elsewhere shows within this long, well inside the
+#: five minutes platforms may cache it themselves).
+_JWKS_SECONDS = 10.0
+_jwks: tuple[float, dict[str, Any]] | None = None
 
 
 def tool_jwks() -> dict[str, Any]:
     """The published key set: every unretired key (made on first call)."""
+    global _jwks
+    held = _jwks
+    if held is not None and held[0] > time.monotonic():
+        return held[1]
     tool_key_current()
-    return {"keys": [k.public_jwk for k in ToolKey.objects.filter(retired_at__isnull=True).order_by("-created_at")]}
+    keys = {"keys": [k.public_jwk for k in ToolKey.objects.filter(retired_at__isnull=True).order_by("-created_at")]}
+    _jwks = (time.monotonic() + _JWKS_SECONDS, keys)
+    return keys
+
+
+def _published_changed() -> None:
+    global _jwks
+    _jwks = None
 
 
 def tool_sign(claims: dict[str, Any]) -> str:
