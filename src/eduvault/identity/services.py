@@ -67,7 +67,8 @@ def user_create(
     full_name: str = "",
     origin: str = "api",
 ) -> AbstractBaseUser:
-    """Create a person. Without a password the account cannot sign in with one (later: LTI)."""
+    """Create a person. Without a password the account cannot sign in with one (people who
+    come through their LMS by LTI)."""
     username = (username or "").strip()
     if not username or len(username) > USERNAME_MAX:
         raise InvalidInput(f"username: give 1 to {USERNAME_MAX} characters")
