@@ -196,3 +196,17 @@ def test_a_launched_person_has_an_account_listed_like_any_persons(platform):
     listed = admin.get("/api/v1/users/").json()
     rows = listed["results"] if isinstance(listed, dict) else listed
     assert person.user.username in [u["username"] for u in rows]
+
+
+def test_old_logins_are_purged(platform):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from eduvault.learning.lti.jobs import logins_purge
+
+    login()
+    fresh = login()
+    LtiLogin.objects.exclude(state=fresh["state"]).update(created_at=timezone.now() - timedelta(days=2))
+    assert logins_purge() == {"purged": 1}
+    assert list(LtiLogin.objects.values_list("state", flat=True)) == [fresh["state"]]

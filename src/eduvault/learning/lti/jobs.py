@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from eduvault.integrations.lti.services import logins_purge as lti_logins_purge
 from eduvault.kernel.errors import EduVaultError
 from eduvault.kernel.periodic import periodic
 from eduvault.learning.lti.models import LtiContext
@@ -43,3 +44,9 @@ def rosters() -> dict[str, Any]:
             failed += 1
             log.warning("lti.roster_failed", platform=context.source.name, context=context.context_id, error=str(exc))
     return {"read": read, "failed": failed}
+
+
+@periodic("lti.logins_purge", every=lambda: settings.EDUVAULT_PURGE_SECONDS, exclusive=True)
+def logins_purge() -> dict[str, Any]:
+    """Logins older than a day are of no use (a state is good for ten minutes): forget them."""
+    return {"purged": lti_logins_purge()}
