@@ -29,6 +29,10 @@ def test_every_app_registers_its_jobs_in_one_registry():
         "sync.reconcile",
         "assessments.expire",
         "identity.purge",
+        "records.reconcile",
+        "communities.reconcile",
+        "lti.rosters",
+        "lti.logins_purge",
     } <= set(jobs)
 
 
