@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from eduvault.identity.models import Person, Role
-from eduvault.identity.people import Account, identities_observe
+from eduvault.identity.people import identities_observe
 from eduvault.identity.services import user_create
 from eduvault.integrations.base import PersonFacts, RecordFacts
 from eduvault.integrations.lti import claims as c
@@ -27,7 +27,7 @@ from eduvault.learning.lti.models import LtiContext
 from eduvault.pipeline.content.models import Course
 from eduvault.pipeline.records.models import ObjectLink
 from eduvault.pipeline.records.policies import current_policies
-from eduvault.pipeline.records.services import COURSE_OBJECT, records_ingest, records_route
+from eduvault.pipeline.records.services import COURSE_OBJECT, account_of, records_ingest, records_route
 
 log = structlog.get_logger(__name__)
 
@@ -100,7 +100,7 @@ def launch_land(*, source: Source, claims: dict[str, Any]) -> Landed:
         identity = identities_observe(
             platform="lti",
             realm=source.name,
-            accounts=[Account(external_id=sub, login=person_facts.login, email=person_facts.email, name=person_facts.name)],
+            accounts=[account_of(person_facts)],
             rules=current_policies().match_for("lti"),
             create_people=True,
             actor=source.name,

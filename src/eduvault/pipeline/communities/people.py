@@ -5,6 +5,7 @@ verified email (every account read, a page of a hundred a request)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields, replace
 from typing import Any
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from eduvault.identity.people import Account, identities_observe
 from eduvault.integrations.base import PersonFacts
 from eduvault.integrations.models import Source
 from eduvault.pipeline.records.policies import current_policies
+from eduvault.pipeline.records.services import account_of
 
 #: Accounts looked up one by one in a step, at most (each is a request of the forum's budget).
 LOOKUPS_A_STEP = 200
@@ -55,16 +57,12 @@ def accounts_observe(
         return 0
     accounts: dict[str, Account] = {}
     for p in facts:  # one account read twice (looked up, and listed) keeps what either said
-        seen = accounts.get(p.external_id)
-        accounts[p.external_id] = Account(
-            external_id=p.external_id,
-            login=p.login or (seen.login if seen else ""),
-            sis_id=p.sis_id or (seen.sis_id if seen else ""),
-            email=p.email or (seen.email if seen else ""),
-            email_verified=p.email_verified or bool(seen and seen.email_verified),
-            name=p.name or (seen.name if seen else ""),
-            vouched=p.vouched or (seen.vouched if seen else ""),
-        )
+        seen, given = accounts.get(p.external_id), account_of(p)
+        if seen is not None:
+            given = replace(
+                given, **{f.name: getattr(given, f.name) or getattr(seen, f.name) for f in fields(Account)}
+            )
+        accounts[p.external_id] = given
     with transaction.atomic():
         found = identities_observe(
             platform=source.platform,

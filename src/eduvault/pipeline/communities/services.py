@@ -15,7 +15,7 @@ from django.utils import timezone
 from eduvault.cores.records.usernames import discourse_username
 from eduvault.integrations.base import Integration, integration_for
 from eduvault.integrations.models import Source
-from eduvault.kernel.errors import Conflict, EduVaultError, InvalidInput, NotFound, SourceError
+from eduvault.kernel.errors import Conflict, InvalidInput, NotFound, SourceError
 from eduvault.pipeline.communities.models import Community
 from eduvault.pipeline.communities.steps import Outcome, steps
 from eduvault.pipeline.content.models import Course
@@ -206,8 +206,6 @@ def community_step(*, community: Community, aspect: str, writer: Any) -> Outcome
         outcome = steps.get(aspect)(community, writer)
     except SourceError as exc:
         log.warning("community.step_failed", community=community.pk, aspect=aspect, error=str(exc))
-        raise
-    except EduVaultError:
         raise
     Community.objects.filter(pk=community.pk).update(last_step_at=timezone.now())
     if outcome.more:  # a batch of lookups done, more to do: at once, not after a window

@@ -68,6 +68,19 @@ def records_ingest(*, source: Source, facts: Sequence[RecordFacts], manual: bool
     return total
 
 
+def account_of(facts: PersonFacts) -> Account:
+    """An account as a platform stated it, for matching to people."""
+    return Account(
+        external_id=facts.external_id,
+        login=facts.login,
+        sis_id=facts.sis_id,
+        email=facts.email,
+        email_verified=facts.email_verified,
+        name=facts.name,
+        vouched=facts.vouched,
+    )
+
+
 #: Kinds of record that belong to a person, not to a course.
 PERSONAL = frozenset({"profile", "badge"})
 
@@ -97,15 +110,7 @@ def _ingest_batch(source: Source, facts: Sequence[RecordFacts], *, manual: bool)
     accounts: dict[str, Account] = {}
     for fact in tracked:
         p = fact.person
-        accounts[p.external_id] = Account(
-            external_id=p.external_id,
-            login=p.login,
-            sis_id=p.sis_id,
-            email=p.email,
-            email_verified=p.email_verified,
-            name=p.name,
-            vouched=p.vouched,
-        )
+        accounts[p.external_id] = account_of(p)
     identities = identities_observe(
         platform=source.platform,
         realm=source.name,
