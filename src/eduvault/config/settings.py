@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "eduvault.pipeline.communities",
     "eduvault.learning.assessments",
     "eduvault.learning.lti",
+    "eduvault.learning.devices",
     "eduvault.operations.monitoring",
     "eduvault.operations.console",
 ]
@@ -330,6 +331,8 @@ EDUVAULT_MASTERY_THRESHOLD = float(os.environ.get("EDUVAULT_MASTERY_THRESHOLD", 
 #: Timed exams: extra seconds after the time limit during which answers are still taken (for
 #: the network), unless an exam sets its own.
 EDUVAULT_EXAM_GRACE_SECONDS = int(os.environ.get("EDUVAULT_EXAM_GRACE_SECONDS", "30"))
+#: A device's clock further than this from the server's flags the timed attempts it ran.
+EDUVAULT_DEVICE_CLOCK_TOLERANCE_SECONDS = float(os.environ.get("EDUVAULT_DEVICE_CLOCK_TOLERANCE_SECONDS", "120"))
 #: How often workers close attempts whose deadline has passed.
 EDUVAULT_EXAM_SWEEP_SECONDS = float(os.environ.get("EDUVAULT_EXAM_SWEEP_SECONDS", "60"))
 

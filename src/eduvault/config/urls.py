@@ -108,6 +108,7 @@ api_v1 = [
     path("", include("eduvault.pipeline.records.urls")),
     path("", include("eduvault.pipeline.communities.urls")),
     path("", include("eduvault.learning.lti.api_urls")),
+    path("", include("eduvault.learning.devices.urls")),
     path("deliveries/", outbox.DeliveryListApi.as_view(), name="delivery-list"),
     path("deliveries/replay", outbox.DeliveryReplayApi.as_view(), name="delivery-replay"),
     path("deliveries/<id:delivery_id>/", outbox.DeliveryDetailApi.as_view(), name="delivery-detail"),

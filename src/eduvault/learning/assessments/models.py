@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Question(models.Model):
@@ -157,6 +158,10 @@ class Attempt(models.Model):
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField(default=0)
     passed = models.BooleanField(null=True, blank=True)
+    #: The replica it was started on (``""``: this one; a device's replica name otherwise).
+    origin = models.CharField(max_length=64, blank=True)
+    #: What a sync found doubtful about it (a device clock that disagrees with the server's).
+    flags = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -218,7 +223,8 @@ class Answer(models.Model):
     correct = models.BooleanField()
     #: What the learner was shown in return, sent again on a retry.
     result = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    #: When it was answered (on a device: by the device's clock, kept through the sync).
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]

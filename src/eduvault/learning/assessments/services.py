@@ -712,6 +712,29 @@ def _close(attempt: Attempt, *, at: datetime, closed_by: str) -> None:
             outcomes=outcomes,
             assessment=assessment,
         )
+    attempt_grade_publish(attempt=attempt, at=at)
+    log.info(
+        "attempt.submitted",
+        attempt_id=str(attempt.pk),
+        assessment_id=assessment.pk,
+        learner_id=attempt.learner_id,
+        score=attempt.score,
+        max_score=attempt.max_score,
+        passed=attempt.passed,
+        closed_by=closed_by,
+    )
+
+
+def attempt_close(*, attempt: Attempt, at: datetime, closed_by: str) -> None:
+    """Grade and close a locked, open attempt (see :func:`attempt_submit` for a learner's)."""
+    _close(attempt, at=at, closed_by=closed_by)
+
+
+def attempt_grade_publish(*, attempt: Attempt, at: datetime) -> None:
+    """A submitted attempt's grade as a record of the hub (critical in the feed)."""
+    assessment = attempt.assessment
+    earned, possible = attempt.score or 0.0, attempt.max_score
+    closed_by = attempt.closed_by
     learner = get_user_model().objects.get(pk=attempt.learner_id)
     record_local_change(
         kind="exam_result" if assessment.kind == Assessment.Kind.EXAM else "grade",
@@ -733,16 +756,6 @@ def _close(attempt: Attempt, *, at: datetime, closed_by: str) -> None:
             "started_at": attempt.started_at.isoformat(),
             "closed_by": closed_by,
         },
-    )
-    log.info(
-        "attempt.submitted",
-        attempt_id=str(attempt.pk),
-        assessment_id=assessment.pk,
-        learner_id=attempt.learner_id,
-        score=attempt.score,
-        max_score=attempt.max_score,
-        passed=attempt.passed,
-        closed_by=closed_by,
     )
 
 
@@ -833,28 +846,60 @@ def _mastery_observe(
         row.answers += len(answers)
         row.correct += sum(answers)
         row.recent = (list(row.recent) + [bool(a) for a in answers])[-RECENT_KEEP:]
-        newly = not row.mastered and rule.mastered(
-            p_known=p, recent=row.recent[-rule.window :] if rule.window else []
-        )
-        if newly:
-            row.mastered = True
-            row.mastered_at = timezone.now()
-            record_local_change(
-                kind="mastery",
-                course=Course.objects.get(pk=course_id),
-                object=f"subtopic:{subtopic}",
-                person=person_for_user(user=get_user_model().objects.get(pk=learner_id)),
-                title=subtopic,
-                actor="mastery",
-                fields={
-                    "mastered": True,
-                    "p_known": round(p, 6),
-                    "answers": row.answers,
-                    "rule": rule.to_spec(),
-                    "mastered_at": row.mastered_at.isoformat(),
-                },
-            )
+        _mastered_check(row, rule)
         row.save()
+
+
+def _mastered_check(row: Mastery, rule: Any) -> None:
+    """Mark a mastery row mastered (once) when its rule says so, and announce it."""
+    if row.mastered or not rule.mastered(
+        p_known=row.p_known, recent=row.recent[-rule.window :] if rule.window else []
+    ):
+        return
+    row.mastered = True
+    row.mastered_at = timezone.now()
+    record_local_change(
+        kind="mastery",
+        course=Course.objects.get(pk=row.course_id),
+        object=f"subtopic:{row.subtopic}",
+        person=person_for_user(user=get_user_model().objects.get(pk=row.learner_id)),
+        title=row.subtopic,
+        actor="mastery",
+        fields={
+            "mastered": True,
+            "p_known": round(row.p_known, 6),
+            "answers": row.answers,
+            "rule": rule.to_spec(),
+            "mastered_at": row.mastered_at.isoformat(),
+        },
+    )
+
+
+def mastery_retrace(*, learner_id: int, course_id: int, subtopics: Iterable[str]) -> int:
+    """Trace a learner's knowledge of subtopics again from all their graded answers, in the
+    order they were given (answers that arrived late, from a device, included). Call it in
+    the transaction that stored the answers. Returns the rows written."""
+    course = Course.objects.get(pk=course_id)
+    observations = mastery_observations(course=course, learner_id=learner_id)
+    written = 0
+    for subtopic in sorted(set(subtopics)):
+        sequence = observations.get((course_id, subtopic), {}).get(learner_id, [])
+        if not sequence:
+            continue
+        params = skill_parameters(course_id=course_id, subtopic=subtopic)
+        practice = Assessment.objects.filter(course_id=course_id, kind=Assessment.Kind.PRACTICE, subtopic=subtopic)
+        rule = mastery_rule_for(practice.values_list("mastery_rule", flat=True).first())
+        row, _ = Mastery.objects.select_for_update().get_or_create(
+            learner_id=learner_id, course_id=course_id, subtopic=subtopic, defaults={"p_known": params.prior}
+        )
+        row.p_known = trace(params, sequence)[-1]
+        row.answers = len(sequence)
+        row.correct = sum(sequence)
+        row.recent = [bool(c) for c in sequence[-RECENT_KEEP:]]
+        _mastered_check(row, rule)
+        row.save()
+        written += 1
+    return written
 
 
 @dataclass
@@ -865,7 +910,9 @@ class FitReport:
     retraced: int = 0
 
 
-def mastery_observations(*, course: Course | None = None) -> dict[tuple[int, str], dict[int, list[int]]]:
+def mastery_observations(
+    *, course: Course | None = None, learner_id: int | None = None
+) -> dict[tuple[int, str], dict[int, list[int]]]:
     """The graded answers knowledge tracing learns from, as the online updates saw them: per
     (course, subtopic), per learner, in time order. Under immediate feedback, each
     question's first try in an attempt; under on-submit feedback, each answered question of
@@ -880,6 +927,8 @@ def mastery_observations(*, course: Course | None = None) -> dict[tuple[int, str
     )
     if course is not None:
         first_tries = first_tries.filter(question__course=course)
+    if learner_id is not None:
+        first_tries = first_tries.filter(attempt__learner_id=learner_id)
     for course_id, subtopic, learner_id, at, pk, correct in first_tries.iterator(chunk_size=5000):
         timeline[(course_id, subtopic)][learner_id].append((at, pk, int(correct)))
     finals = Response.objects.filter(
@@ -896,6 +945,8 @@ def mastery_observations(*, course: Course | None = None) -> dict[tuple[int, str
     )
     if course is not None:
         finals = finals.filter(question__course=course)
+    if learner_id is not None:
+        finals = finals.filter(attempt__learner_id=learner_id)
     for course_id, subtopic, learner_id, at, position, correct in finals.iterator(chunk_size=5000):
         timeline[(course_id, subtopic)][learner_id].append((at, position, int(correct)))
     return {
