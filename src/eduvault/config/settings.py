@@ -331,6 +331,10 @@ EDUVAULT_MASTERY_THRESHOLD = float(os.environ.get("EDUVAULT_MASTERY_THRESHOLD", 
 #: Timed exams: extra seconds after the time limit during which answers are still taken (for
 #: the network), unless an exam sets its own.
 EDUVAULT_EXAM_GRACE_SECONDS = int(os.environ.get("EDUVAULT_EXAM_GRACE_SECONDS", "30"))
+#: A device sync's chunks: records (uncompressed) per chunk near this many bytes; a pushed
+#: chunk goes up in parts of at most this many bytes (a cut resends at most one part).
+EDUVAULT_DEVICE_CHUNK_BYTES = int(os.environ.get("EDUVAULT_DEVICE_CHUNK_BYTES", str(512 * 1024)))
+EDUVAULT_DEVICE_PART_BYTES = int(os.environ.get("EDUVAULT_DEVICE_PART_BYTES", str(64 * 1024)))
 #: A device's clock further than this from the server's flags the timed attempts it ran.
 EDUVAULT_DEVICE_CLOCK_TOLERANCE_SECONDS = float(os.environ.get("EDUVAULT_DEVICE_CLOCK_TOLERANCE_SECONDS", "120"))
 #: How often workers close attempts whose deadline has passed.

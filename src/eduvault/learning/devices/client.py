@@ -25,11 +25,11 @@ from eduvault.cores.transfer import ChunkError, decode_chunk
 from eduvault.kernel.errors import Conflict, EduVaultError, NotFound
 from eduvault.learning.devices import store
 from eduvault.learning.devices.kinds import Arrival, kinds
+from eduvault.learning.devices.services import MAX_PART_BYTES
 from eduvault.learning.devices.models import Entry, Pairing, Seen, TransferChunk, TransferSession
 
 log = structlog.get_logger(__name__)
 
-PART_BYTES = 64 * 1024
 UP_KINDS = tuple(name for name, kind in kinds.items() if kind.up)
 
 
@@ -167,11 +167,14 @@ def _local_partitions() -> set[str]:
 
 
 def device_sync(
-    *, progress: Progress = _quiet, timeout: float = 60.0, part_bytes: int = PART_BYTES,
+    *, progress: Progress = _quiet, timeout: float = 60.0, part_bytes: int | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> SyncReport:
     """Pull what the server has for this device, then push what the device did."""
+    from django.conf import settings
+
     row = pairing()
+    part_bytes = min(part_bytes or settings.EDUVAULT_DEVICE_PART_BYTES, MAX_PART_BYTES)
     started = time.monotonic()
     report = SyncReport()
     server = _Server(row, timeout=timeout, transport=transport)

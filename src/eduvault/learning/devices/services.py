@@ -146,7 +146,7 @@ def device_join(*, code: str) -> Joined:
 
 def device_authenticate(*, credential: str) -> Device:
     """The device a credential belongs to (compared in constant time)."""
-    parts = credential.split("_")
+    parts = credential.split("_", 2)
     if len(parts) != 3 or parts[0] != "evd":
         raise AuthenticationFailed("not a device credential")
     device = Device.objects.filter(credential_prefix=parts[1]).first()

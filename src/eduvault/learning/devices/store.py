@@ -25,8 +25,6 @@ from eduvault.learning.devices.models import Entry, Replica, Seen as SeenRow, Tr
 
 log = structlog.get_logger(__name__)
 
-#: A chunk's records, uncompressed, near this size (compressed it is several times smaller).
-CHUNK_TARGET_BYTES = 512 * 1024
 _BATCH = 2000
 
 
@@ -159,10 +157,13 @@ def _outgoing(*, scope: Scope, partitions: set[str], their_seen: Seen, kind_name
 
 def session_frames_build(
     *, session: TransferSession, scope: Scope, their_seen: Seen, kind_names: Iterable[str],
-    target_bytes: int = CHUNK_TARGET_BYTES,
+    target_bytes: int | None = None,
 ) -> None:
     """Frame what the receiver lacks into the session's chunks, stored (one chunk in memory
     at a time) so a resumed transfer resends exactly the same bytes."""
+    from django.conf import settings
+
+    target_bytes = target_bytes or settings.EDUVAULT_DEVICE_CHUNK_BYTES
     sid = session.id.bytes
     key = bytes.fromhex(session.key)
     seq = records = size = 0
