@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.learning.devices.flow import LEARNERS, CuttingProxy, Device, class_seed, offline_practice
+from tests.learning.devices.flow import LEARNERS, CuttingProxy, Device, class_seed, offline_practice, offline_work
 from tests.stack import Stack
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -81,3 +81,99 @@ def test_a_device_pulls_its_class_works_offline_and_pushes_it_once(server, tmp_p
     device.ok("device", "sync")
     assert Answer.objects.filter(attempt_id__in=attempts).count() == 6
     assert Attempt.objects.filter(pk__in=attempts).count() == 2
+
+
+FRACTIONS = (0.1, 0.5, 0.9)
+ENTRIES = "from eduvault.learning.devices.models import Entry\nprint(sorted(Entry.objects.values_list('kind', 'key', 'digest')))"
+
+
+def _via(device: Device, url: str) -> None:
+    device.python(f"from eduvault.learning.devices.models import Pairing\nPairing.objects.update(server_url={url!r})")
+
+
+def _session(device: Device, direction: str) -> dict:
+    out = device.python(
+        "import json\nfrom eduvault.learning.devices.models import TransferSession as T\n"
+        f"s = T.objects.filter(direction={direction!r}).order_by('-started_at').first()\n"
+        "print(json.dumps({'bytes': s.bytes, 'chunks': s.chunks, 'next_seq': s.next_seq, 'partial': len(bytes(s.partial)), 'state': s.state}))"
+    )
+    import json
+
+    return json.loads(out)
+
+
+def _cut_run(device: Device, port: int, *, direction: str, marker: bytes, cut_after: int) -> CuttingProxy:
+    proxy = CuttingProxy(port, cut_after=cut_after, direction=direction, marker=marker)
+    _via(device, proxy.url)
+    result = device.run("device", "sync", "--timeout", "20")
+    proxy.close()
+    assert result.returncode != 0, result.stdout
+    assert "dropped" in result.stderr + result.stdout and "again to resume" in result.stderr + result.stdout
+    return proxy
+
+
+def test_a_transfer_cut_at_10_50_and_90_percent_each_way_resumes_and_ends_as_an_uncut_one(tmp_path):
+    from eduvault.learning.assessments.models import Answer, Attempt
+    from eduvault.learning.devices.models import TransferSession
+
+    stack = Stack("memory://", EDUVAULT_DEVICE_CHUNK_BYTES="16384")
+    try:
+        url = stack.serve()
+        port = stack.port
+        seeded = class_seed(questions=120)
+        key = seeded["course"].key
+        cut, code = _pair(tmp_path, "cut", [key])
+        whole, whole_code = _pair(tmp_path, "whole", [key])
+        for device in (cut, whole):
+            device.env.update(EDUVAULT_DEVICE_CHUNK_BYTES="16384", EDUVAULT_DEVICE_PART_BYTES="1024")
+        cut.ok("device", "join", url, code)
+        whole.ok("device", "join", url, whole_code)
+
+        # Down: the first run is cut as the first chunk begins (the session is made, its size known).
+        _cut_run(cut, port, direction="down", marker=b"application/octet-stream", cut_after=0)
+        pull = _session(cut, "pull")
+        assert pull["chunks"] >= 5, pull
+        done, progress = 0.0, (0, 0)
+        for fraction in FRACTIONS:
+            _cut_run(cut, port, direction="down", marker=b"application/octet-stream", cut_after=int((fraction - done) * pull["bytes"]))
+            done = fraction
+            now = _session(cut, "pull")
+            # Each run went on from where the last stopped (chunks applied, and bytes of the next).
+            assert now["state"] == "open" and (now["next_seq"], now["partial"]) > progress, now
+            progress = (now["next_seq"], now["partial"])
+        _via(cut, url)
+        cut.ok("device", "sync")
+        whole.ok("device", "sync")
+        assert _session(cut, "pull")["state"] == "done"
+        # The cut device holds exactly what the uncut one does.
+        assert cut.python(ENTRIES) == whole.python(ENTRIES)
+
+        # Up: the device's learners' work, pushed through cuts.
+        offline_work(cut, practice=seeded["practice"], attempts=8)
+        _cut_run(cut, port, direction="up", marker=b"PUT /api/v1/devices/", cut_after=0)
+        push = _session(cut, "push")
+        assert push["chunks"] >= 4, push
+        done = 0.0
+        for fraction in FRACTIONS:
+            _cut_run(cut, port, direction="up", marker=b"PUT /api/v1/devices/", cut_after=int((fraction - done) * push["bytes"]))
+            done = fraction
+        _via(cut, url)
+        cut.ok("device", "sync")
+        # (A cut that fell on the closing request leaves an empty session after it.)
+        server_push = TransferSession.objects.get(device__name="cut", direction="push", applied_records__gt=0)
+        assert server_push.state == "done" and server_push.next_seq == push["chunks"]
+        # Every frame went up once, and the three cuts resent less than a part each (a part is
+        # 1 KiB here; a chunk several).
+        resent = server_push.wire_bytes - push["bytes"]
+        chunk = push["bytes"] / push["chunks"]
+        assert 0 <= resent < 3 * 1024 and resent < chunk, (resent, chunk)
+        on_device = cut.python(
+            "from eduvault.learning.assessments.models import Answer\n"
+            "print(sorted((str(a.attempt_id), a.client_id, a.correct) for a in Answer.objects.all()))"
+        )
+        here = sorted((str(a.attempt_id), a.client_id, a.correct) for a in Answer.objects.filter(attempt__origin__startswith="d-"))
+        assert on_device.strip() == str(here)
+        assert len(here) == len(set(here)) == Answer.objects.count()
+        assert Attempt.objects.filter(origin__startswith="d-").count() == 3 * 8
+    finally:
+        stack.stop()
