@@ -29,7 +29,7 @@ def class_seed(*, learners=LEARNERS, questions: int = 6) -> dict:
     from eduvault.pipeline.content.models import Course
     from eduvault.pipeline.records.enrollments import enrollment_add
     from eduvault.identity.services import user_create
-    from tests.learning.assessments.conftest import QUADRATICS, bank, load_bank, synced  # noqa: F401
+    from tests.learning.assessments.conftest import QUADRATICS, bank, load_bank
     from tests.conftest import COURSE_KEY, small_course
     from eduvault.pipeline.sync.services import course_sync_blocks
 

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from eduvault.identity.permissions import Admin
 from eduvault.kernel.errors import AuthenticationFailed, InvalidInput
+from eduvault.learning.devices import schema as _schema  # noqa: F401 - the credential in the OpenAPI schema
 from eduvault.learning.devices import services, store
 from eduvault.learning.devices.models import Device, TransferSession
 
