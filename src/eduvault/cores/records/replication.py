@@ -31,7 +31,7 @@ Seen = Mapping[str, Mapping[str, int]]
 Decision = Literal["take", "skip", "merge"]
 
 #: Partition names: a course's content, a learner's work in a course, an account.
-MAX_PARTITION = 400
+MAX_PARTITION = 500
 
 
 def course_partition(course_key: str) -> str:

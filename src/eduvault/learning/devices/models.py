@@ -79,8 +79,8 @@ class Entry(models.Model):
 
     kind = models.CharField(max_length=30)
     #: Its natural key within the kind (the same on every replica).
-    key = models.CharField(max_length=400)
-    partition = models.CharField(max_length=400)
+    key = models.CharField(max_length=600)
+    partition = models.CharField(max_length=500)
     vector = models.JSONField(default=dict)
     #: The replica that made its last change, and that replica's counter then.
     last = models.CharField(max_length=64)
@@ -99,7 +99,7 @@ class Entry(models.Model):
 class Seen(models.Model):
     """The highest counter of ``replica`` whose changes to ``partition`` this replica holds."""
 
-    partition = models.CharField(max_length=400)
+    partition = models.CharField(max_length=500)
     replica = models.CharField(max_length=64)
     counter = models.BigIntegerField()
 

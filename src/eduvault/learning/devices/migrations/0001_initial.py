@@ -66,8 +66,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(max_length=30)),
-                ('key', models.CharField(max_length=400)),
-                ('partition', models.CharField(max_length=400)),
+                ('key', models.CharField(max_length=600)),
+                ('partition', models.CharField(max_length=500)),
                 ('vector', models.JSONField(default=dict)),
                 ('last', models.CharField(max_length=64)),
                 ('counter', models.BigIntegerField()),
@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
             name='Seen',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('partition', models.CharField(max_length=400)),
+                ('partition', models.CharField(max_length=500)),
                 ('replica', models.CharField(max_length=64)),
                 ('counter', models.BigIntegerField()),
             ],
