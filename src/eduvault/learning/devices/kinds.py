@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
+from itertools import islice
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -123,6 +124,7 @@ class Kind:
 
 
 kinds: Registry[Kind] = Registry("kind of replicated object")
+_BATCH = 1000
 
 
 def _register(cls: type[Kind]) -> type[Kind]:
@@ -425,39 +427,48 @@ class AttemptKind(Kind):
     name = "attempt"
     up = True
 
-    def rows(self, scope: Scope) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        attempts = (
-            Attempt.objects.filter(_learner_filter(scope, "assessment__course__key", "learner__username"))
-            .select_related("assessment__course", "learner")
-            .order_by("started_at", "id")
-        )
-        draws: dict[Any, list[str]] = defaultdict(list)
-        responses = Response.objects.filter(attempt__in=attempts.values("pk")).order_by("attempt_id", "position")
-        for attempt_id, course, key, version in responses.values_list(
-            "attempt_id", "question__course__key", "question__key", "question__version"
-        ).iterator(chunk_size=5000):
-            draws[attempt_id].append(_question_key(course, key, version))
-        for a in attempts.iterator(chunk_size=2000):
-            course = a.assessment.course.key
-            yield str(a.pk), learner_partition(course, a.learner.username), {
-                "id": str(a.pk),
-                "assessment": a.assessment_id,
-                "course": course,
-                "learner": a.learner.username,
-                "seed": a.seed,
-                "status": a.status,
-                "started_at": _time(a.started_at),
-                "ends_at": _time(a.ends_at),
-                "deadline": _time(a.deadline),
-                "submitted_at": _time(a.submitted_at),
-                "closed_by": a.closed_by,
-                "score": a.score,
-                "max_score": a.max_score,
-                "passed": a.passed,
-                "origin": a.origin,
-                "flags": a.flags,
-                "questions": draws.get(a.pk, []),
-            }
+    def rows(self, scope: Scope, ids: set[str] | None = None) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """In batches (an attempt's draw read with its batch): memory holds one batch."""
+        attempts = Attempt.objects.filter(_learner_filter(scope, "assessment__course__key", "learner__username"))
+        if ids is not None:
+            attempts = attempts.filter(pk__in=sorted(ids))
+        pks = attempts.order_by("started_at", "id").values_list("pk", flat=True).iterator(chunk_size=_BATCH)
+        while batch := list(islice(pks, _BATCH)):
+            draws: dict[Any, list[str]] = defaultdict(list)
+            for attempt_id, course, key, version in (
+                Response.objects.filter(attempt_id__in=batch)
+                .order_by("attempt_id", "position")
+                .values_list("attempt_id", "question__course__key", "question__key", "question__version")
+            ):
+                draws[attempt_id].append(_question_key(course, key, version))
+            rows = Attempt.objects.filter(pk__in=batch).select_related("assessment__course", "learner")
+            for a in sorted(rows, key=lambda a: (a.started_at, a.pk)):
+                yield str(a.pk), learner_partition(a.assessment.course.key, a.learner.username), self._payload(a, draws)
+
+    def load(self, keys: list[str], scope: Scope) -> dict[str, dict[str, Any]]:
+        return {key: payload for key, _, payload in self.rows(scope, set(keys))}
+
+    @staticmethod
+    def _payload(a: Attempt, draws: dict[Any, list[str]]) -> dict[str, Any]:
+        return {
+            "id": str(a.pk),
+            "assessment": a.assessment_id,
+            "course": a.assessment.course.key,
+            "learner": a.learner.username,
+            "seed": a.seed,
+            "status": a.status,
+            "started_at": _time(a.started_at),
+            "ends_at": _time(a.ends_at),
+            "deadline": _time(a.deadline),
+            "submitted_at": _time(a.submitted_at),
+            "closed_by": a.closed_by,
+            "score": a.score,
+            "max_score": a.max_score,
+            "passed": a.passed,
+            "origin": a.origin,
+            "flags": a.flags,
+            "questions": draws.get(a.pk, []),
+        }
 
     def partition_of(self, payload: dict[str, Any]) -> str:
         return learner_partition(_text(payload, "course"), _text(payload, "learner", 150))
