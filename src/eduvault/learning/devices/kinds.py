@@ -507,7 +507,7 @@ class AnswerKind(Kind):
             "attempt_id", "client_id", "question__course__key", "question__key", "question__version",
             "try_number", "answer", "score", "raw_score", "correct", "result", "created_at",
             "attempt__learner__username",
-        ).iterator(chunk_size=5000):
+        ).iterator(chunk_size=_BATCH):
             attempt, client_id, course, key, version, try_number, answer, score, raw, correct, result, at, who = row
             yield f"{attempt}|{client_id}", learner_partition(course, who), {
                 "attempt": str(attempt),
@@ -600,7 +600,7 @@ class RecordKind(Kind):
         for kind, key, course, who, obj, home, platform, title, fields, vector, at in records.values_list(
             "kind", "key", "course__key", "person__user__username", "object", "home", "home_platform", "title",
             "fields", "vector", "source_time",
-        ).iterator(chunk_size=5000):
+        ).iterator(chunk_size=_BATCH):
             yield f"{kind}|{key}|{who}", learner_partition(course, who), {
                 "kind": kind,
                 "key": key,
