@@ -129,6 +129,13 @@ def offline_practice(url: str, *, username: str, practice: int, answers: int, su
         return body["id"]
 
 
+def profile_edit(url: str, *, username: str, **fields: str) -> None:
+    with httpx.Client(base_url=url + "/api/v1/", timeout=30) as http:
+        token = http.post("auth/token", json={"username": username, "password": PASSWORD}).json()["access"]
+        r = http.patch("me/profile", json=fields, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+
+
 class CuttingProxy:
     """A TCP proxy on loopback that closes both sides once ``cut_after`` bytes have gone in
     the chosen direction (``up``: device to server; ``down``: server to device); then it

@@ -9,7 +9,15 @@ import re
 
 import pytest
 
-from tests.learning.devices.flow import LEARNERS, CuttingProxy, Device, class_seed, offline_practice, offline_work
+from tests.learning.devices.flow import (
+    LEARNERS,
+    CuttingProxy,
+    Device,
+    class_seed,
+    offline_practice,
+    offline_work,
+    profile_edit,
+)
 from tests.stack import Stack
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -62,10 +70,11 @@ def test_a_device_pulls_its_class_works_offline_and_pushes_it_once(server, tmp_p
         attempts = [
             offline_practice(device.url, username=n, practice=seeded["practice"], answers=3) for n in LEARNERS[:2]
         ]
+        profile_edit(device.url, username="amina", bio="Form 3 at Chichiri")
     finally:
         device.stop()
     status = device.ok("device", "status")
-    assert "2 attempts" in status and "6 answers" in status, status
+    assert "2 attempts" in status and "6 answers" in status and "1 profile_edits" in status, status
 
     pushed = device.ok("device", "sync")
     assert "pushed" in pushed
@@ -75,6 +84,7 @@ def test_a_device_pulls_its_class_works_offline_and_pushes_it_once(server, tmp_p
     # The server graded them as records and traced the learners' mastery from the answers.
     assert Record.objects.filter(kind="grade", person__user__username__in=LEARNERS[:2]).count() == 2
     assert Mastery.objects.filter(learner__username__in=LEARNERS[:2]).count() == 2
+    assert Record.objects.get(kind="profile", person__user__username="amina").fields["bio"] == "Form 3 at Chichiri"
     assert "nothing" in device.ok("device", "status")
 
     # A second sync sends nothing up again and doubles nothing.

@@ -234,3 +234,36 @@ def test_a_pull_frames_the_class_and_nothing_of_other_learners(paired):
     whole = client.get(f"/api/v1/devices/sessions/{session['session']}/chunks/0").content
     tail = client.get(f"/api/v1/devices/sessions/{session['session']}/chunks/0", HTTP_RANGE="bytes=10-")
     assert tail.status_code == 206 and tail.content == whole[10:]
+
+
+def test_a_profile_edited_on_a_device_settles_by_policy_on_the_server(paired):
+    from eduvault.pipeline.records.models import Record, RecordChange
+
+    seeded, client, joined = paired
+    session = _push(client)
+    me = joined["replica"]
+    edits = [
+        {"k": "profile_edit", "key": f"{me}|1", "p": "u:amina", "v": {me: 1}, "l": me, "c": 1,
+         "d": {"learner": "amina", "field": "bio", "value": "Form 3, loves algebra", "at": "2026-11-20T08:00:00+00:00"}},
+    ]
+    r = _put(client, session, 0, _frame(session, 0, edits))
+    assert r.json()["outcome"] == "applied", r.json()
+    record = Record.objects.get(kind="profile", person__user__username="amina")
+    assert record.fields["bio"] == "Form 3, loves algebra"
+    change = RecordChange.objects.get(record=record, field="bio")
+    assert change.replica == f"device:{me}" and change.platform == "device"
+    # An edit of a field a device may not edit is refused whole.
+    bad = [dict(edits[0], key=f"{me}|2", d={**edits[0]["d"], "field": "email", "value": "x@y"})]
+    r = _put(client, session, 1, _frame(session, 1, bad))
+    assert r.status_code == 400 and "email" in r.json()["detail"]
+
+
+def test_a_person_edits_their_profile_through_the_api(db):
+    from tests.learning.assessments.conftest import someone
+
+    amina = someone("amina")
+    r = amina.client.patch("/api/v1/me/profile", {"name": "Amina Banda", "bio": "Form 3"}, format="json")
+    assert r.status_code == 200 and r.json()["name"] == "Amina Banda"
+    assert amina.client.get("/api/v1/me/profile").json()["bio"] == "Form 3"
+    wrong = amina.client.patch("/api/v1/me/profile", {"email": "x@y"}, format="json")
+    assert wrong.status_code == 400

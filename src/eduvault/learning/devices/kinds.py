@@ -37,6 +37,7 @@ from eduvault.kernel.registry import Registry
 from eduvault.learning.assessments.models import Answer, Assessment, Attempt, ExtraTime, Mastery, Question, Response
 from eduvault.pipeline.content.models import Course, Node
 from eduvault.pipeline.records.models import Enrollment, Record
+from eduvault.pipeline.records.services import PERSONAL
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,9 @@ def _parse_time(value: Any, what: str) -> datetime | None:
 
 class Kind:
     name: ClassVar[str]
-    #: Devices may send it up.
+    #: Devices may send it up; the server sends it down.
     up: ClassVar[bool] = False
+    down: ClassVar[bool] = True
 
     def scan(self, scope: Scope) -> Iterator[tuple[str, str, Any]]:
         """(key, partition, fingerprint) of every object in scope; the fingerprint changes
@@ -586,13 +588,17 @@ class MasteryKind(Kind):
 
 @_register
 class RecordKind(Kind):
-    """A learner's records as the hub settled them (enrollments travel as their own kind)."""
+    """A learner's records as the hub settled them (enrollments travel as their own kind):
+    a course's in the learner's partition, a person's own (their profile) in the account's."""
 
     name = "record"
 
     def rows(self, scope: Scope) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        own = Q(course__isnull=True, kind__in=PERSONAL)
+        if scope.people is not None:
+            own &= Q(person__user__username__in=sorted(scope.usernames()))
         records = (
-            Record.objects.filter(_learner_filter(scope, "course__key", "person__user__username"))
+            Record.objects.filter(_learner_filter(scope, "course__key", "person__user__username") | own)
             .exclude(kind="enrollment")
             .filter(merged_into__isnull=True, person__user__isnull=False)
             .order_by("id")
@@ -601,7 +607,7 @@ class RecordKind(Kind):
             "kind", "key", "course__key", "person__user__username", "object", "home", "home_platform", "title",
             "fields", "vector", "source_time",
         ).iterator(chunk_size=_BATCH):
-            yield f"{kind}|{key}|{who}", learner_partition(course, who), {
+            yield f"{kind}|{key}|{who}", self._partition(course, who), {
                 "kind": kind,
                 "key": key,
                 "course": course,
@@ -615,8 +621,13 @@ class RecordKind(Kind):
                 "source_time": _time(at),
             }
 
+    @staticmethod
+    def _partition(course: str | None, who: str) -> str:
+        return learner_partition(course, who) if course else account_partition(who)
+
     def partition_of(self, payload: dict[str, Any]) -> str:
-        return learner_partition(_text(payload, "course"), _text(payload, "learner", 150))
+        course = payload.get("course")
+        return self._partition(_text(payload, "course") if course is not None else None, _text(payload, "learner", 150))
 
     def apply(self, payloads: list[dict[str, Any]], context: Arrival) -> None:
         courses = dict(Course.objects.filter(key__in={p["course"] for p in payloads}, source=None).values_list("key", "pk"))
@@ -629,7 +640,7 @@ class RecordKind(Kind):
                 holder=f"p{person.pk}",
                 defaults={
                     "person": person,
-                    "course_id": courses[p["course"]],
+                    "course_id": courses[p["course"]] if p["course"] is not None else None,
                     "object": p["object"],
                     "home": p["home"],
                     "home_platform": p["home_platform"],
@@ -641,9 +652,51 @@ class RecordKind(Kind):
             )
 
 
+@_register
+class ProfileEditKind(Kind):
+    """A person's edit of their own profile on a device, field by field: up only. The server
+    takes it into the hub as the device's change, so each field follows its policy (the
+    loser kept in the record's history); the settled profile comes down as a record."""
+
+    name = "profile_edit"
+    up = True
+    down = False
+
+    def rows(self, scope: Scope) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        from eduvault.learning.devices.store import replica
+        from eduvault.pipeline.records.models import RecordChange
+
+        me = replica().name
+        changes = RecordChange.objects.filter(
+            record__kind="profile", replica="eduvault", outcome="applied", record__person__user__isnull=False
+        ).order_by("id")
+        for pk, field_name, value, who, at in changes.values_list(
+            "pk", "field", "value", "record__person__user__username", "created_at"
+        ).iterator(chunk_size=_BATCH):
+            yield f"{me}|{pk}", account_partition(who), {"learner": who, "field": field_name, "value": value, "at": _time(at)}
+
+    def partition_of(self, payload: dict[str, Any]) -> str:
+        return account_partition(_text(payload, "learner", 150))
+
+    def apply(self, payloads: list[dict[str, Any]], context: Arrival) -> None:
+        from eduvault.pipeline.records.services import PROFILE_FIELDS, device_profile_edits
+
+        for p in payloads:
+            if p["field"] not in PROFILE_FIELDS:
+                raise InvalidInput(f"profile_edit: a device edits {', '.join(PROFILE_FIELDS)}, not {p['field']!r}")
+        device_profile_edits(
+            edits=[(p["learner"], p["field"], p["value"], _parse_time(p["at"], "at")) for p in payloads],
+            replica=f"device:{context.sender}",
+        )
+
+
 def kinds_in_order() -> list[Kind]:
     """Every kind, in the order a transfer carries them (what a kind refers to comes first)."""
     return [kinds.get(name) for name in ORDER]
 
 
-ORDER = ("course", "question", "assessment", "account", "enrollment", "attempt", "answer", "mastery", "record")
+ORDER = (
+    "course", "question", "assessment", "account", "enrollment", "attempt", "answer", "mastery", "record", "profile_edit",
+)
+#: What the server sends down (everything a replica may hold, but a device's own edits).
+DOWN = tuple(name for name in ORDER if kinds.get(name).down)

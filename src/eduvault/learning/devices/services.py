@@ -26,7 +26,7 @@ from eduvault.cores.records.replication import check_seen
 from eduvault.cores.transfer import ChunkError, decode_chunk
 from eduvault.kernel.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied
 from eduvault.learning.devices import store
-from eduvault.learning.devices.kinds import ORDER, Arrival, Scope
+from eduvault.learning.devices.kinds import DOWN, Arrival, Scope
 from eduvault.learning.devices.models import Device, TransferChunk, TransferSession
 from eduvault.pipeline.content.models import Course
 from eduvault.pipeline.records.models import Enrollment
@@ -204,7 +204,7 @@ def session_open(*, device: Device, direction: str, partitions: Any = None, cloc
         direction=direction, device=device, key=store.session_key(), partitions=sorted(wanted)
     )
     if direction == TransferSession.Direction.PULL:
-        store.refresh(scope=scope, kind_names=ORDER)
+        store.refresh(scope=scope, kind_names=DOWN)
         session.sender_seen = store.seen_of(wanted)
         session.save(update_fields=["sender_seen"])
     return session
@@ -217,7 +217,7 @@ def session_frames(*, session: TransferSession, device_seen: Any) -> TransferSes
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     store.session_frames_build(
-        session=session, scope=device_scope(session.device), their_seen=seen, kind_names=ORDER
+        session=session, scope=device_scope(session.device), their_seen=seen, kind_names=DOWN
     )
     log.info(
         "device.pull.framed",

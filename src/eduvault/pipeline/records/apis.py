@@ -678,3 +678,39 @@ class PoliciesApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(selectors.policies_data())
+
+
+def _own_person(request: Request) -> Person:
+    from django.contrib.auth import get_user_model
+
+    signed = caller_person(request)
+    if signed is None:
+        raise InvalidInput("only a signed-in person has a profile")
+    return identity_people.person_for_user(user=get_user_model().objects.get(pk=signed.id))
+
+
+class ProfileApi(APIView):
+    """The signed-in person's own profile (a record of the hub)."""
+
+    permission_classes = [AnyPerson]
+
+    class ProfileInput(serializers.Serializer):
+        name = serializers.CharField(max_length=200, required=False, allow_blank=True, trim_whitespace=False)
+        bio = serializers.CharField(max_length=2000, required=False, allow_blank=True, trim_whitespace=False)
+
+    @extend_schema(
+        summary="Your profile",
+        responses={200: serializers.DictField()},
+    )
+    def get(self, request: Request) -> Response:
+        person = _own_person(request)
+        record = Record.objects.filter(kind="profile", key="/profile", holder=f"p{person.pk}").first()
+        return Response(record.fields if record else {})
+
+    @extend_schema(summary="Edit your profile (name, bio)", request=ProfileInput, responses={200: serializers.DictField()})
+    def patch(self, request: Request) -> Response:
+        from eduvault.pipeline.records.services import profile_edit
+
+        data = validated(self.ProfileInput, request.data)
+        record = profile_edit(person=_own_person(request), fields=data, actor=request.user.username)
+        return Response(record.fields)

@@ -397,3 +397,58 @@ def _move(record: Record, *, person_id: int, policies: Policies) -> int:
     )
     Record.objects.filter(pk=record.pk).update(merged_into=existing)
     return 2
+
+
+#: What a person may edit of their own profile (a platform's profile carries more).
+PROFILE_FIELDS = ("name", "bio")
+
+
+def profile_edit(*, person: Person, fields: Mapping[str, Any], actor: str) -> Record:
+    """A person edits their own profile (here, or on a school device whose edits arrive
+    later): a record of the hub, so each field follows its policy and what loses is kept."""
+    unknown = sorted(set(fields) - set(PROFILE_FIELDS))
+    if unknown or not fields:
+        raise InvalidInput(f"a profile edit sets {' and/or '.join(PROFILE_FIELDS)}" + (f", not {unknown[0]!r}" if unknown else ""))
+    for name, value in fields.items():
+        if not isinstance(value, str) or len(value) > (200 if name == "name" else 2000) or "\x00" in value:
+            raise InvalidInput(f"{name}: text of at most {200 if name == 'name' else 2000} characters")
+    record_local_change(
+        kind="profile", course=None, object="profile", person=person, fields=dict(fields), title="profile", actor=actor
+    )
+    return Record.objects.get(kind="profile", key="/profile", holder=f"p{person.pk}")
+
+
+def device_profile_edits(*, edits: Sequence[tuple[str, str, Any, Any]], replica: str) -> Applied:
+    """Profile edits a device made offline, ``(username, field, value, when)`` each, as the
+    device's changes (platform ``device``): each field settles by its policy, later changes
+    of the owner win, and what loses stays in the record's history. Inside a transaction."""
+    from django.contrib.auth import get_user_model
+
+    from eduvault.identity.people import person_for_user
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__in={e[0] for e in edits})}
+    statements = []
+    for username, field_name, value, at in edits:
+        if username not in users:
+            raise InvalidInput(f"a profile edit of {username!r}, who is not here")
+        person = person_for_user(user=users[username])
+        statements.append(
+            Statement(
+                kind="profile",
+                key="/profile",
+                holder=f"p{person.pk}",
+                person_id=person.pk,
+                identity_id=None,
+                course_id=None,
+                object="profile",
+                home=HUB,
+                home_platform=HUB,
+                title="profile",
+                replica=replica,
+                platform="device",
+                fields={field_name: value},
+                at=at.timestamp() if at is not None else time.time(),
+                actor=username,
+            )
+        )
+    return apply_statements(statements, policies=current_policies(), manual=False)

@@ -7,6 +7,7 @@ from django.urls import path
 from eduvault.pipeline.records import apis
 
 urlpatterns = [
+    path("me/profile", apis.ProfileApi.as_view(), name="me-profile"),
     path("records", apis.RecordListApi.as_view(), name="record-list"),
     path("records/<id:record_id>", apis.RecordDetailApi.as_view(), name="record-detail"),
     path("records/<id:record_id>/settle", apis.RecordSettleApi.as_view(), name="record-settle"),
