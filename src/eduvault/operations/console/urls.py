@@ -1,6 +1,6 @@
 from django.urls import path
 
-from eduvault.operations.console import views, views_communities, views_lti, views_records
+from eduvault.operations.console import views, views_communities, views_devices, views_lti, views_records
 
 app_name = "console"
 
@@ -48,6 +48,9 @@ urlpatterns = [
     path("records/<id:record_id>/settle", views_records.record_settle_view, name="record-settle"),
     path("records/<id:record_id>/take", views_records.record_take_view, name="record-take"),
     # the LTI tool: platforms, configuration, keys
+    path("devices/", views_devices.devices, name="devices"),
+    path("devices/add", views_devices.device_add_view, name="device-add"),
+    path("devices/<int:device_id>/revoke", views_devices.device_revoke_view, name="device-revoke"),
     path("lti/", views_lti.lti_platforms, name="lti"),
     path("lti/add", views_lti.lti_platform_add_view, name="lti-add"),
     path("lti/rotate", views_lti.lti_key_rotate_view, name="lti-rotate"),
