@@ -33,6 +33,7 @@ def test_every_app_registers_its_jobs_in_one_registry():
         "communities.reconcile",
         "lti.rosters",
         "lti.logins_purge",
+        "devices.sessions_purge",
     } <= set(jobs)
 
 

@@ -267,3 +267,19 @@ def test_a_person_edits_their_profile_through_the_api(db):
     assert amina.client.get("/api/v1/me/profile").json()["bio"] == "Form 3"
     wrong = amina.client.patch("/api/v1/me/profile", {"email": "x@y"}, format="json")
     assert wrong.status_code == 400
+
+
+def test_old_sessions_are_purged_and_a_device_starts_a_new_one(paired):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from eduvault.learning.devices.jobs import purge
+    from eduvault.learning.devices.models import TransferSession
+
+    seeded, client, joined = paired
+    old, fresh = _push(client), _push(client)
+    TransferSession.objects.filter(pk=old["session"]).update(updated_at=timezone.now() - timedelta(days=31))
+    assert purge() == {"purged": 1}
+    assert client.get(f"/api/v1/devices/sessions/{old['session']}").status_code == 404
+    assert client.get(f"/api/v1/devices/sessions/{fresh['session']}").status_code == 200

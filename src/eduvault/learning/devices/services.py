@@ -350,7 +350,15 @@ def session_finish(*, device: Device, session_id: Any, seen: Any = None) -> Tran
 
 
 def sessions_purge(*, older_than: timedelta = timedelta(days=30)) -> int:
+    """Forget sessions untouched for ``older_than`` (an open one is abandoned: its device
+    starts again, resending only what the server has not seen), and the frames of finished
+    ones. Returns the sessions forgotten."""
     cutoff: datetime = timezone.now() - older_than
-    deleted, _ = TransferSession.objects.filter(updated_at__lt=cutoff).delete()
+    TransferChunk.objects.filter(session__state=TransferSession.State.DONE).delete()
+    stale = TransferSession.objects.filter(updated_at__lt=cutoff)
+    deleted = stale.count()
+    stale.delete()
+    if deleted:
+        log.info("device.sessions_purged", sessions=deleted)
     return deleted
 
