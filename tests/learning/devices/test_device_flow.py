@@ -87,10 +87,15 @@ def test_a_device_pulls_its_class_works_offline_and_pushes_it_once(server, tmp_p
     assert Record.objects.get(kind="profile", person__user__username="amina").fields["bio"] == "Form 3 at Chichiri"
     assert "nothing" in device.ok("device", "status")
 
-    # A second sync sends nothing up again and doubles nothing.
+    # A second sync sends nothing up again and doubles nothing; nor does the server send the
+    # device's work back down (the server found nothing of it changed: still the device's).
     device.ok("device", "sync")
     assert Answer.objects.filter(attempt_id__in=attempts).count() == 6
     assert Attempt.objects.filter(pk__in=attempts).count() == 2
+    from eduvault.learning.devices.models import Device as Paired, Entry
+
+    replica = Paired.objects.get(name="lab-1").replica
+    assert set(Entry.objects.filter(kind__in=["attempt", "answer"]).values_list("last", flat=True)) == {replica}
 
 
 FRACTIONS = (0.1, 0.5, 0.9)

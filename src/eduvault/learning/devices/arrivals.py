@@ -100,7 +100,7 @@ def attempts_apply(payloads: list[dict[str, Any]], context: Arrival) -> None:
                 number=1_000_000 + Attempt.objects.filter(assessment=assessment, learner_id=learner_id).count(),
                 seed=p["seed"],
                 started_at=_parse_time(p["started_at"], "started_at"),
-                origin=p["origin"] or context.sender,
+                origin=p["origin"],
                 **values,
             )
             Response.objects.bulk_create(

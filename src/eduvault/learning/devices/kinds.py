@@ -434,6 +434,9 @@ class AttemptKind(Kind):
         attempts = Attempt.objects.filter(_learner_filter(scope, "assessment__course__key", "learner__username"))
         if ids is not None:
             attempts = attempts.filter(pk__in=sorted(ids))
+        from eduvault.learning.devices.store import replica
+
+        me = replica().name
         pks = attempts.order_by("started_at", "id").values_list("pk", flat=True).iterator(chunk_size=_BATCH)
         while batch := list(islice(pks, _BATCH)):
             draws: dict[Any, list[str]] = defaultdict(list)
@@ -445,13 +448,15 @@ class AttemptKind(Kind):
                 draws[attempt_id].append(_question_key(course, key, version))
             rows = Attempt.objects.filter(pk__in=batch).select_related("assessment__course", "learner")
             for a in sorted(rows, key=lambda a: (a.started_at, a.pk)):
-                yield str(a.pk), learner_partition(a.assessment.course.key, a.learner.username), self._payload(a, draws)
+                yield str(a.pk), learner_partition(a.assessment.course.key, a.learner.username), self._payload(
+                    a, draws, me
+                )
 
     def load(self, keys: list[str], scope: Scope) -> dict[str, dict[str, Any]]:
         return {key: payload for key, _, payload in self.rows(scope, set(keys))}
 
     @staticmethod
-    def _payload(a: Attempt, draws: dict[Any, list[str]]) -> dict[str, Any]:
+    def _payload(a: Attempt, draws: dict[Any, list[str]], me: str) -> dict[str, Any]:
         return {
             "id": str(a.pk),
             "assessment": a.assessment_id,
@@ -467,7 +472,8 @@ class AttemptKind(Kind):
             "score": a.score,
             "max_score": a.max_score,
             "passed": a.passed,
-            "origin": a.origin,
+            # Where it began: the same name on every replica (blank here means here).
+            "origin": a.origin or me,
             "flags": a.flags,
             "questions": draws.get(a.pk, []),
         }
