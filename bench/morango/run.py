@@ -35,6 +35,8 @@ WORKER = os.path.join(PROJ, "worker.py")
 sys.path.insert(0, HERE)
 import records as records_mod  # noqa: E402
 
+sys.path.insert(1, os.path.dirname(HERE))
+
 
 def log(msg):
     sys.stderr.write("[morango-bench] {}\n".format(msg))
@@ -47,8 +49,16 @@ def log(msg):
 class CountingProxy:
     """TCP proxy on loopback that counts the bytes going each way (HTTP headers + bodies)."""
 
-    def __init__(self):
+    def __init__(self, throttle_kbit=0.0, throttle_delay_ms=0.0):
         self.lock = threading.Lock()
+        # --throttle-kbit / --throttle-delay-ms: a slow link (bench/netlink.py, the same one
+        # bench/offline.py puts in front of Edu Vault); off by default.
+        self.links = None
+        if throttle_kbit or throttle_delay_ms:
+            from netlink import Link
+
+            rate = throttle_kbit * 1000 / 8 if throttle_kbit else 0
+            self.links = {d: Link(rate, throttle_delay_ms / 1000.0) for d in ("up", "down")}
         self.up = 0  # client -> server
         self.down = 0  # server -> client
         self.connections = 0
@@ -82,7 +92,19 @@ class CountingProxy:
             threading.Thread(target=self._pump, args=(client, server, "up"), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, "down"), daemon=True).start()
 
+    def _count(self, direction, data):
+        with self.lock:
+            if direction == "up":
+                self.up += len(data)
+            else:
+                self.down += len(data)
+
     def _pump(self, src, dst, direction):
+        if self.links is not None:
+            from netlink import paced_pump
+
+            paced_pump(src, dst, self.links[direction], on_bytes=lambda data: self._count(direction, data))
+            return
         try:
             while True:
                 data = src.recv(262144)
@@ -143,7 +165,7 @@ class Bench:
         self.python = args.python
         self.work = args.workdir or tempfile.mkdtemp(prefix="morango-bench-")
         os.makedirs(self.work, exist_ok=True)
-        self.proxy = CountingProxy()
+        self.proxy = CountingProxy(args.throttle_kbit, args.throttle_delay_ms)
         self.versions = json.loads(subprocess.check_output([
             self.python, "-c",
             "import json, django, morango, sys; print(json.dumps({'morango': morango.__version__, "
@@ -319,10 +341,13 @@ class Bench:
         return out
 
     def common(self):
-        return {"engine": "morango", "morango_version": self.versions["morango"],
-                "django_version": self.versions["django"], "python": self.versions["python"],
-                "server": self.args.server, "chunk_size": self.args.chunk_size,
-                "gzip_responses": self.args.gzip_responses}
+        out = {"engine": "morango", "morango_version": self.versions["morango"],
+               "django_version": self.versions["django"], "python": self.versions["python"],
+               "server": self.args.server, "chunk_size": self.args.chunk_size,
+               "gzip_responses": self.args.gzip_responses}
+        if self.proxy.links is not None:
+            out.update(throttle_kbit=self.args.throttle_kbit, throttle_delay_ms=self.args.throttle_delay_ms)
+        return out
 
     # -- scenarios --------------------------------------------------------
     def push(self, n):
@@ -433,6 +458,10 @@ def main():
                    "does not, so pulled buffers go uncompressed by default)")
     p.add_argument("--max-seconds", type=float, default=600,
                    help="stop a scenario after this many seconds and report it as a timeout (0: no limit)")
+    p.add_argument("--throttle-kbit", type=float, default=0,
+                   help="make the proxy a slow link: this many kbit/s each way (0: unthrottled, the default)")
+    p.add_argument("--throttle-delay-ms", type=float, default=0,
+                   help="with the slow link: milliseconds added each way to every segment (250: 500 ms round trip)")
     p.add_argument("--python", default=default_python(), help="python of the morango venv")
     p.add_argument("--workdir", help="where the SQLite files go (default: a new temp dir, removed at the end)")
     p.add_argument("--keep", action="store_true", help="keep the work dir and databases")

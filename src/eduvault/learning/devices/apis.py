@@ -162,12 +162,12 @@ class SessionFinishApi(DeviceApi):
     @extend_schema(
         summary="Close a transfer session that went through whole",
         request=inline_serializer("DeviceSessionFinish", {"seen": serializers.DictField(required=False)}),
-        responses={200: SessionOutput},
+        responses={200: inline_serializer("DeviceSessionDone", {"session": serializers.UUIDField(), "state": serializers.CharField()})},
     )
     def post(self, request: Request, session_id: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         session = services.session_finish(device=self.device, session_id=session_id, seen=data.get("seen"))
-        return Response(session_data(session))
+        return Response({"session": str(session.id), "state": session.state})
 
 
 _RANGE = re.compile(r"^bytes=(\d{1,12})-$")

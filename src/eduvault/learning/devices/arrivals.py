@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Max
 
 from eduvault.kernel.errors import InvalidInput
 from eduvault.learning.assessments.models import Answer, Assessment, Attempt, Question, Response
@@ -97,7 +98,12 @@ def attempts_apply(payloads: list[dict[str, Any]], context: Arrival) -> None:
                 id=p["id"],
                 assessment=assessment,
                 learner_id=learner_id,
-                number=1_000_000 + Attempt.objects.filter(assessment=assessment, learner_id=learner_id).count(),
+                # Next after the learner's others (renumbered below only if it began before one).
+                number=(
+                    Attempt.objects.filter(assessment=assessment, learner_id=learner_id).aggregate(n=Max("number"))["n"]
+                    or 0
+                )
+                + 1,
                 seed=p["seed"],
                 started_at=_parse_time(p["started_at"], "started_at"),
                 origin=p["origin"],
@@ -117,10 +123,19 @@ def attempts_apply(payloads: list[dict[str, Any]], context: Arrival) -> None:
             submitted.append(attempt)
     for assessment_id, learner_id in sorted(renumber):
         _renumber(assessment_id=assessment_id, learner_id=learner_id)
+    finals: dict[tuple[int, int], list[Any]] = defaultdict(list)
     for attempt in submitted:
         attempt.refresh_from_db()
         attempt_grade_publish(attempt=attempt, at=attempt.submitted_at or attempt.started_at)
-        _retrace(attempt.learner_id, attempt.assessment.course_id, attempt.pk)
+        if attempt.assessment.feedback == Assessment.Feedback.ON_SUBMIT:
+            # An exam's answers count for mastery when it is submitted (practice answers
+            # count as they come, traced with the answers).
+            finals[(attempt.learner_id, attempt.assessment.course_id)].append(attempt.pk)
+    for (learner_id, course_id), attempt_ids in sorted(finals.items()):
+        subtopics = set(
+            Response.objects.filter(attempt_id__in=attempt_ids).values_list("question__subtopic", flat=True)
+        )
+        mastery_retrace(learner_id=learner_id, course_id=course_id, subtopics=subtopics)
 
 
 def _supersede_open(*, assessment: Assessment, learner_id: int, started_at: str) -> None:
@@ -149,11 +164,6 @@ def _renumber(*, assessment_id: int, learner_id: int) -> None:
         Attempt.objects.filter(pk=pk).update(number=2_000_000 + i)
     for i, (pk, _) in enumerate(rows):
         Attempt.objects.filter(pk=pk).update(number=i + 1)
-
-
-def _retrace(learner_id: int, course_id: int, attempt_id: Any) -> None:
-    subtopics = set(Response.objects.filter(attempt_id=attempt_id).values_list("question__subtopic", flat=True))
-    mastery_retrace(learner_id=learner_id, course_id=course_id, subtopics=subtopics)
 
 
 def answers_apply(payloads: list[dict[str, Any]], context: Arrival) -> None:
@@ -235,5 +245,14 @@ def _responses_derive(touched: set[tuple[Any, int]], attempts: dict[str, Attempt
         response.correct = last.correct
         response.done = immediate and (last.correct or response.tries >= attempt.assessment.max_tries)
         changed.append(response)
-    Response.objects.bulk_update(changed, ["tries", "wrong_tries", "answer", "score", "correct", "done"])
+    # One UPDATE a row: on SQLite several times faster than bulk_update's CASE per column.
+    for response in changed:
+        Response.objects.filter(pk=response.pk).update(
+            tries=response.tries,
+            wrong_tries=response.wrong_tries,
+            answer=response.answer,
+            score=response.score,
+            correct=response.correct,
+            done=response.done,
+        )
 
