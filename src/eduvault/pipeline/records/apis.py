@@ -698,16 +698,17 @@ class ProfileApi(APIView):
         name = serializers.CharField(max_length=200, required=False, allow_blank=True, trim_whitespace=False)
         bio = serializers.CharField(max_length=2000, required=False, allow_blank=True, trim_whitespace=False)
 
-    @extend_schema(
-        summary="Your profile",
-        responses={200: serializers.DictField()},
-    )
+    class ProfileOutput(serializers.Serializer):
+        name = serializers.CharField(required=False)
+        bio = serializers.CharField(required=False)
+
+    @extend_schema(summary="Your profile", responses={200: ProfileOutput})
     def get(self, request: Request) -> Response:
         person = _own_person(request)
         record = Record.objects.filter(kind="profile", key="/profile", holder=f"p{person.pk}").first()
         return Response(record.fields if record else {})
 
-    @extend_schema(summary="Edit your profile (name, bio)", request=ProfileInput, responses={200: serializers.DictField()})
+    @extend_schema(summary="Edit your profile (name, bio)", request=ProfileInput, responses={200: ProfileOutput})
     def patch(self, request: Request) -> Response:
         from eduvault.pipeline.records.services import profile_edit
 
