@@ -696,11 +696,6 @@ class ProfileEditKind(Kind):
         )
 
 
-def kinds_in_order() -> list[Kind]:
-    """Every kind, in the order a transfer carries them (what a kind refers to comes first)."""
-    return [kinds.get(name) for name in ORDER]
-
-
 ORDER = (
     "course", "question", "assessment", "account", "enrollment", "attempt", "answer", "mastery", "record", "profile_edit",
 )

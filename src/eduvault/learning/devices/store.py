@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 from django.db import transaction
 
-from eduvault.cores.records.replication import Seen, check_seen, decide, merged_vector, unseen
+from eduvault.cores.records.replication import Seen, decide, merged_vector, unseen
 from eduvault.cores.records.vectors import bump, check
 from eduvault.cores.transfer import chunk_records, encode_chunk
 from eduvault.kernel.errors import InvalidInput
@@ -276,7 +276,6 @@ def everything() -> Scope:
 
 
 __all__ = [
-    "check_seen",
     "everything",
     "records_apply",
     "refresh",
