@@ -137,6 +137,10 @@ def test_sync_show_history_rollback(files):
     assert "version 2 → 3" in rollback.stdout
     assert run_cli("show", COURSE_KEY, check=True).stdout == v1
 
+    # the rolled-back tree is what search finds (its index followed every version)
+    hits = json.loads(run_cli("search", "geometry", "--type", "content", "--json", check=True).stdout)
+    assert [(h["title"], h["snippet"]) for h in hits] == [("Geometry", "<mark>Geometry</mark>")]
+
 
 @pytest.mark.django_db(transaction=True)
 def test_failures_exit_non_zero_with_the_reason(files, tmp_path):

@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "eduvault.learning.assessments",
     "eduvault.learning.lti",
     "eduvault.learning.devices",
+    "eduvault.learning.search",
     "eduvault.operations.monitoring",
     "eduvault.operations.console",
 ]

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from eduvault.identity.apis import MeApi, RefreshApi, SignInApi, SignOutApi, UserListApi
 from eduvault.learning.assessments import apis as assessments
+from eduvault.learning.search.apis import SearchApi
 from eduvault.operations.monitoring import views as monitoring
 from eduvault.pipeline.content.apis import CourseDetailApi, CourseListApi
 from eduvault.pipeline.feed.apis import (
@@ -80,6 +81,7 @@ api_v1 = [
     path("attempts/<str:attempt_id>/submit", assessments.SubmitApi.as_view(), name="attempt-submit"),
     path("learners/<str:username>/results", assessments.LearnerResultsApi.as_view(), name="learner-results"),
     path("mastery", assessments.MasteryApi.as_view(), name="mastery"),
+    path("search", SearchApi.as_view(), name="search"),
     path("changes", ChangeFeedApi.as_view(), name="changes"),
     path("stream", stream, name="stream"),
     path("subscriptions/", SubscriptionListApi.as_view(), name="subscription-list"),

@@ -62,3 +62,12 @@ class IsAdminToken(HasApiToken):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return isinstance(request.auth, ApiToken) and request.auth.is_admin
+
+
+class AnyCaller(BasePermission):
+    """A signed-in person or any live API token."""
+
+    message = "Sign in (POST /api/v1/auth/token) or send an API token as 'Authorization: Bearer <token>'."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.user, SignedIn) or isinstance(request.auth, ApiToken)

@@ -53,6 +53,9 @@ def page_urls() -> list[str]:
         "/console/audit/",
         f"/console/audit/?op=update&course={key}",
         "/console/subscriptions/",
+        "/console/search?q=algebra",
+        f"/console/search?q=algebra+or+circles&type=content&course={key}",
+        "/console/search?q=" + "x" * 201,
     ]
     if run is not None:
         urls.append(f"/console/runs/{run.pk}/")

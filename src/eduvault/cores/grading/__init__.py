@@ -20,7 +20,7 @@ from eduvault.cores.grading import (  # noqa: F401  (each registers its graders)
 )
 from eduvault.cores.grading.base import Grade, Grader, grader_for, question_types, register, unregister
 from eduvault.cores.grading.feedback import TryResult, grade_try, reveal
-from eduvault.cores.grading.presentation import present, solution
+from eduvault.cores.grading.presentation import present, searchable_text, solution
 from eduvault.cores.grading.questions import Question, parse_question, question_schema
 from eduvault.cores.grading.selection import draw
 
@@ -38,6 +38,7 @@ __all__ = [
     "question_types",
     "register",
     "reveal",
+    "searchable_text",
     "solution",
     "unregister",
 ]

@@ -39,3 +39,28 @@ def present(question: Question, *, seed: str, shuffle: bool) -> dict[str, Any]:
 def solution(question: Question) -> Any:
     """A correct answer to ``question``, in the answer format."""
     return question.grader.solution(question.body)
+
+
+def searchable_text(question: Question) -> str:
+    """The words a search finds ``question`` by, besides its prompt: what a learner is shown
+    of it (choice, item, prompt and option texts; never an answer, a range or a pair), its
+    tags, hints and explanation. One line per piece, in document order."""
+    pieces: list[str] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            if value.strip():
+                pieces.append(value.strip())
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key != "id":
+                    collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(question.grader.present(question.body, seeded_rng(""), False))
+    collect(list(question.tags))
+    collect(list(question.hints))
+    collect(question.explanation)
+    return "\n".join(pieces)

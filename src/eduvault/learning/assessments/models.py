@@ -8,11 +8,14 @@ syncs (and come back with a rollback), while questions, attempts and grades stay
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from eduvault.cores.grading import parse_question, searchable_text
 
 
 class Question(models.Model):
@@ -35,6 +38,8 @@ class Question(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: What search finds it by besides its prompt (see ``searchable_text``); set on save.
+    search_text = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["course", "subtopic", "id"]
@@ -48,6 +53,10 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} v{self.version} ({self.type})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = searchable_text(parse_question(self.document))
+        super().save(*args, **kwargs)
 
 
 class Assessment(models.Model):

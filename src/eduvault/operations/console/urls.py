@@ -1,6 +1,13 @@
 from django.urls import path
 
-from eduvault.operations.console import views, views_communities, views_devices, views_lti, views_records
+from eduvault.operations.console import (
+    views,
+    views_communities,
+    views_devices,
+    views_lti,
+    views_records,
+    views_search,
+)
 
 app_name = "console"
 
@@ -8,6 +15,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("search", views_search.search_view, name="search"),
     path("runs/", views.runs, name="runs"),
     path("runs/<id:run_id>/", views.run, name="run"),
     path("courses/", views.courses, name="courses"),

@@ -1,0 +1,220 @@
+"""One search interface, two engines: PostgreSQL full-text search and SQLite FTS5.
+
+Each engine answers :meth:`Engine.hits` with the best ``limit`` hits after ``offset``,
+across the types asked for, best first. A hit's snippet comes back with the matched words
+between ``\\x02`` and ``\\x03``; :func:`eduvault.learning.search.selectors.search` escapes
+it for HTML and makes those marks ``<mark>``. Every value reaches SQL as a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from eduvault.learning.search.syntax import fts5_match
+
+START, STOP = "\x02", "\x03"
+TYPES = ("content", "question", "post")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search may return, in ids the tables hold (None: no limit of that kind)."""
+
+    types: frozenset[str]
+    courses: frozenset[int] | None = None
+    #: Node kinds a consumer may see.
+    node_kinds: frozenset[str] | None = None
+    #: (course id, subtopic) pairs whose questions may be shown; None: every question.
+    subtopics: frozenset[tuple[int, str]] | None = None
+    #: Snippets of questions from the prompt only (a learner's: never the explanation).
+    prompt_only: bool = False
+
+
+@dataclass(frozen=True)
+class RawHit:
+    type: str
+    ref: str
+    course: str
+    title: str
+    kind: str
+    snippet: str
+    score: float
+
+
+def _in(column: str, values: Sequence[Any], params: list[Any]) -> str:
+    if not values:
+        return "1 = 0"
+    params.extend(values)
+    return f"{column} IN ({', '.join(['%s'] * len(values))})"
+
+
+def _pairs(values: frozenset[tuple[int, str]], params: list[Any]) -> str:
+    if not values:
+        return "1 = 0"
+    rows = sorted(values)
+    for course, subtopic in rows:
+        params.extend((course, subtopic))
+    return "(q.course_id, q.subtopic) IN (VALUES " + ", ".join(["(%s, %s)"] * len(rows)) + ")"
+
+
+def _scope(filters: Filters, type_: str, alias: str, params: list[Any]) -> str:
+    clauses = []
+    if filters.courses is not None:
+        clauses.append(_in(f"{alias}.course_id", sorted(filters.courses), params))
+    if type_ == "content" and filters.node_kinds is not None:
+        clauses.append(_in("n.kind", sorted(filters.node_kinds), params))
+    if type_ == "question" and filters.subtopics is not None:
+        clauses.append(_pairs(filters.subtopics, params))
+    return "".join(" AND " + c for c in clauses)
+
+
+class Engine:
+    vendor = ""
+
+    def hits(self, *, query: str, filters: Filters, limit: int, offset: int) -> list[RawHit]:
+        raise NotImplementedError
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {}
+
+
+def _register(cls: type[Engine]) -> type[Engine]:
+    ENGINES[cls.vendor] = cls
+    return cls
+
+
+def engine() -> Engine:
+    """The engine of the database in use."""
+    try:
+        return ENGINES[connection.vendor]()
+    except KeyError:
+        raise NotImplementedError(f"search has no engine for {connection.vendor}") from None
+
+
+_PG_HEADLINE = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \""
+
+
+@_register
+class PostgresEngine(Engine):
+    """``websearch_to_tsquery`` read by ``english`` or ``simple``, ranked by ``ts_rank``
+    against the GIN-indexed generated columns; ``ts_headline`` only for the page shown."""
+
+    vendor = "postgresql"
+
+    def hits(self, *, query: str, filters: Filters, limit: int, offset: int) -> list[RawHit]:
+        params: list[Any] = []
+        parts = []
+        take = limit + offset
+        if "content" in filters.types:
+            parts.append(
+                "(SELECT 'content' AS type, n.external_id AS ref, c.key AS course, n.title, n.kind,"
+                " n.title || ' ' || coalesce(n.attributes->>'description', '') AS body,"
+                " ts_rank(n.search_vector, w.q) AS score"
+                " FROM content_node n JOIN content_course c ON c.id = n.course_id, w"
+                " WHERE n.search_vector @@ w.q" + _scope(filters, "content", "n", params) + " ORDER BY score DESC, ref LIMIT %s)"
+            )
+            params.append(take)
+        if "question" in filters.types:
+            body = (
+                "coalesce(q.document->>'prompt', '')"
+                if filters.prompt_only
+                else "coalesce(q.document->>'prompt', '') || ' ' || q.search_text"
+            )
+            parts.append(
+                "(SELECT 'question' AS type, q.key AS ref, c.key AS course,"
+                " left(coalesce(q.document->>'prompt', ''), 200) AS title, q.type AS kind,"
+                f" {body} AS body, ts_rank(q.search_vector, w.q) AS score"
+                " FROM assessments_question q JOIN content_course c ON c.id = q.course_id, w"
+                " WHERE q.search_vector @@ w.q AND q.current AND q.archived_at IS NULL"
+                + _scope(filters, "question", "q", params)
+                + " ORDER BY score DESC, ref LIMIT %s)"
+            )
+            params.append(take)
+        if "post" in filters.types:
+            parts.append(
+                "(SELECT 'post' AS type, r.id::text AS ref, c.key AS course, r.title, r.kind,"
+                " coalesce(r.fields->>'raw', '') AS body, ts_rank(r.search_vector, w.q) AS score"
+                " FROM records_record r JOIN content_course c ON c.id = r.course_id, w"
+                " WHERE r.kind = 'forum_post' AND r.search_vector @@ w.q"
+                " AND coalesce(r.fields->>'deleted', 'false') <> 'true'"
+                + _scope(filters, "post", "r", params)
+                + " ORDER BY score DESC, ref LIMIT %s)"
+            )
+            params.append(take)
+        if not parts:
+            return []
+        sql = (
+            "WITH w AS (SELECT websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s) AS q)"
+            " SELECT hits.type, hits.ref, hits.course, hits.title, hits.kind,"
+            " ts_headline('english', hits.body, w.q, %s), hits.score"
+            " FROM (SELECT * FROM (" + " UNION ALL ".join(parts) + ") found ORDER BY score DESC, type, ref"
+            " LIMIT %s OFFSET %s) hits, w ORDER BY hits.score DESC, hits.type, hits.ref"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [query, query, _PG_HEADLINE, *params, limit, offset])
+            return [RawHit(*row[:6], float(row[6])) for row in cursor.fetchall()]
+
+
+@_register
+class SqliteEngine(Engine):
+    """The query in FTS5's grammar (:func:`fts5_match`), ranked by ``bm25`` (titles and
+    prompts weigh 4, the rest 1); ``snippet`` per table."""
+
+    vendor = "sqlite"
+
+    def hits(self, *, query: str, filters: Filters, limit: int, offset: int) -> list[RawHit]:
+        match = fts5_match(query)
+        if match is None:
+            return []
+        params: list[Any] = []
+        parts = []
+        take = limit + offset
+        if "content" in filters.types:
+            params.append(match)
+            parts.append(
+                "SELECT * FROM (SELECT 'content' AS type, n.external_id AS ref, c.key AS course, n.title AS title,"
+                " n.kind AS kind, snippet(search_node, -1, char(2), char(3), ' … ', 24) AS snippet,"
+                " -bm25(search_node, 4.0, 1.0) AS score"
+                " FROM search_node JOIN search_node_key k ON k.rowid = search_node.rowid"
+                " JOIN content_node n ON n.id = k.node_id JOIN content_course c ON c.id = n.course_id"
+                " WHERE search_node MATCH %s" + _scope(filters, "content", "n", params) + " ORDER BY score DESC, ref LIMIT %s)"
+            )
+            params.append(take)
+        if "question" in filters.types:
+            column = 0 if filters.prompt_only else -1
+            params.append(match)
+            parts.append(
+                "SELECT * FROM (SELECT 'question' AS type, q.key AS ref, c.key AS course,"
+                " substr(coalesce(json_extract(q.document, '$.prompt'), ''), 1, 200) AS title, q.type AS kind,"
+                f" snippet(search_question, {column}, char(2), char(3), ' … ', 24) AS snippet,"
+                " -bm25(search_question, 4.0, 1.0) AS score"
+                " FROM search_question JOIN assessments_question q ON q.id = search_question.rowid"
+                " JOIN content_course c ON c.id = q.course_id"
+                " WHERE search_question MATCH %s AND q.current AND q.archived_at IS NULL"
+                + _scope(filters, "question", "q", params)
+                + " ORDER BY score DESC, ref LIMIT %s)"
+            )
+            params.append(take)
+        if "post" in filters.types:
+            params.append(match)
+            parts.append(
+                "SELECT * FROM (SELECT 'post' AS type, CAST(r.id AS TEXT) AS ref, c.key AS course, r.title AS title,"
+                " r.kind AS kind, snippet(search_post, -1, char(2), char(3), ' … ', 24) AS snippet,"
+                " -bm25(search_post, 4.0, 1.0) AS score"
+                " FROM search_post JOIN records_record r ON r.id = search_post.rowid"
+                " JOIN content_course c ON c.id = r.course_id"
+                " WHERE search_post MATCH %s AND coalesce(json_extract(r.fields, '$.deleted'), 0) = 0"
+                + _scope(filters, "post", "r", params)
+                + " ORDER BY score DESC, ref LIMIT %s)"
+            )
+            params.append(take)
+        if not parts:
+            return []
+        sql = " UNION ALL ".join(parts) + " ORDER BY score DESC, type, ref LIMIT %s OFFSET %s"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, limit, offset])
+            return [RawHit(*row[:6], float(row[6])) for row in cursor.fetchall()]
