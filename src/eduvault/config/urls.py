@@ -66,6 +66,11 @@ api_v1 = [
         name="assessment-results",
     ),
     path(
+        "assessments/<id:assessment_id>/item-analysis",
+        assessments.ItemAnalysisApi.as_view(),
+        name="assessment-item-analysis",
+    ),
+    path(
         "assessments/<id:assessment_id>/links",
         assessments.AssessmentLinksApi.as_view(),
         name="assessment-links",

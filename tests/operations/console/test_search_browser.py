@@ -60,3 +60,34 @@ def test_operator_searches_from_the_header(stack, browser):
     page.fill("[data-testid=search-query]", "nothing-like-this")
     page.press("[data-testid=search-query]", "Enter")
     page.locator("#search-none").wait_for()
+
+
+def test_instructor_reads_an_exams_item_analysis(stack, browser):
+    from eduvault.learning.assessments.models import Assessment
+    from tests.learning.assessments.test_item_analysis import BANK, SHEET, sit
+
+    from eduvault.learning.assessments.services import exam_create
+    from eduvault.pipeline.content.models import Course
+    from eduvault.pipeline.sync.services import course_sync_blocks
+    from tests.learning.assessments.conftest import ALGEBRA_TEST, load_bank
+
+    operator_create()
+    course_sync_blocks(course_key=COURSE_KEY, blocks=small_course().blocks_response())
+    load_bank(ALGEBRA_TEST, BANK)
+    exam = exam_create(course=Course.objects.get(key=COURSE_KEY), title="Numbers <i>x</i>", subtopics=[ALGEBRA_TEST], actor="t")
+    sit(exam.pk, {f"{name}-{n}": answers for n in range(2) for name, answers in SHEET.items()})
+    url = stack.serve()
+    page = browser.new_page()
+    sign_in(page, url)
+    page.click("header nav >> text=Assessments")
+    page.locator(f"#assessments tr[data-assessment='{exam.pk}'] >> text=Item analysis").click()
+    page.locator("#items-chart").wait_for()
+    assert page.locator("h1").inner_text().startswith("Item analysis: Numbers <i>x</i>")
+    assert page.locator("#items-chart g.dot").count() == 3
+    assert page.locator("#items-chart g.dot.look").count() == 2  # ten attempts: q1's and q2's distractors
+    q2 = page.locator("#items tr[data-question='q2']")
+    assert "weak discrimination" in q2.inner_text()
+    assert q2.locator(".option[data-option='a']").inner_text().split() == ["a", "8", "✓"]
+    assert page.locator("#unpicked-count").inner_text() == "2"
+    page.screenshot(path=str(OUTPUT / "item-analysis.png"), full_page=True)
+    assert Assessment.objects.filter(pk=exam.pk).exists()

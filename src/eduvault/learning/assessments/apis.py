@@ -22,6 +22,7 @@ from eduvault.identity.tokens import SignedIn
 from eduvault.kernel.errors import InvalidInput, NotFound, PermissionDenied, QuestionNotFound
 from eduvault.kernel.validation import one_of, validated, whole_number
 from eduvault.learning.assessments import selectors
+from eduvault.learning.assessments.analysis import item_analysis
 from eduvault.learning.assessments.models import Assessment
 from eduvault.learning.assessments.services import (
     assessment_link,
@@ -302,6 +303,67 @@ class AssessmentResultsApi(APIView):
         attempt_expire_overdue(assessment_id=assessment_id)
         assessment = selectors.assessment_get(assessment_id=assessment_id)
         return Response(selectors.assessment_results(assessment=assessment))
+
+
+_OptionOutput = inline_serializer(
+    "ItemOption",
+    {
+        "id": serializers.CharField(),
+        "text": serializers.CharField(),
+        "correct": serializers.BooleanField(),
+        "picks": serializers.IntegerField(help_text="Submitted attempts whose final answer chose it."),
+    },
+)
+
+
+class ItemOutput(serializers.Serializer):
+    question = serializers.CharField(help_text="The question's key.")
+    version = serializers.IntegerField()
+    type = serializers.CharField()
+    prompt = serializers.CharField()
+    points = serializers.FloatField()
+    attempts = serializers.IntegerField(help_text="Submitted attempts that were served it.")
+    answered = serializers.IntegerField()
+    facility = serializers.FloatField(allow_null=True, help_text="Share of those attempts that answered it right.")
+    mean_credit = serializers.FloatField(allow_null=True, help_text="Mean credit, 0 to 1, after penalties.")
+    discrimination = serializers.FloatField(
+        allow_null=True,
+        help_text="Correlation of its score with the rest of the attempt's (item-rest); null without spread.",
+    )
+    options = serializers.ListField(child=_OptionOutput, allow_null=True, help_text="Choice questions only.")
+    unpicked_distractors = serializers.ListField(child=serializers.CharField())
+    flags = serializers.ListField(
+        child=serializers.ChoiceField(choices=["hard", "easy", "weak discrimination", "unpicked distractors"])
+    )
+
+
+class ItemAnalysisApi(APIView):
+    permission_classes = [Staff]
+
+    @extend_schema(
+        summary="Item analysis: facility, discrimination and option choices per question",
+        responses=inline_serializer(
+            "ItemAnalysis",
+            {
+                "assessment": inline_serializer(
+                    "ItemAnalysisAssessment",
+                    {"id": serializers.IntegerField(), "title": serializers.CharField(), "kind": serializers.CharField()},
+                ),
+                "submitted_attempts": serializers.IntegerField(),
+                "min_attempts_for_flags": serializers.IntegerField(),
+                "items": ItemOutput(many=True),
+                "unpicked_distractors": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+        description=(
+            "Per question served in the assessment's submitted attempts (staff). Computed by the "
+            "database in a fixed number of queries, whatever the number of attempts."
+        ),
+    )
+    def get(self, request: Request, assessment_id: int) -> Response:
+        attempt_expire_overdue(assessment_id=assessment_id)
+        assessment = selectors.assessment_get(assessment_id=assessment_id)
+        return Response(item_analysis(assessment=assessment))
 
 
 # -- attempts ------------------------------------------------------------------------------------------

@@ -86,3 +86,42 @@ def horizontal_bars(
             )
         )
     return out, top, round(max(len(rows), 1) * (height + gap), 1)
+
+
+@dataclass(frozen=True)
+class Dot:
+    cx: float
+    cy: float
+    label: str
+    title: str
+    #: A css class naming where it falls (``ok``, or the reason to look at it).
+    zone: str
+
+    @property
+    def label_x(self) -> float:
+        return round(self.cx + 7, 1)
+
+    @property
+    def label_y(self) -> float:
+        return round(self.cy + 4, 1)
+
+
+def scatter(
+    points: list[tuple[str, float, float, str]],
+    *,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    width: float = 520,
+    height: float = 260,
+    margin: float = 30,
+) -> list[Dot]:
+    """Dots for (label, x, y, zone) inside ``width`` x ``height`` (``margin`` left and below
+    for the axes), x growing right and y up."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    inner_w, inner_h = width - margin, height - margin
+    dots = []
+    for label, x, y, zone in points:
+        cx = margin + inner_w * (min(max(x, x0), x1) - x0) / (x1 - x0)
+        cy = inner_h - inner_h * (min(max(y, y0), y1) - y0) / (y1 - y0)
+        dots.append(Dot(round(cx, 1), round(cy, 1), label, f"{label}: facility {x:.2f}, discrimination {y:.2f}", zone))
+    return dots

@@ -2,6 +2,7 @@ from django.urls import path
 
 from eduvault.operations.console import (
     views,
+    views_assessments,
     views_communities,
     views_devices,
     views_lti,
@@ -16,6 +17,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("search", views_search.search_view, name="search"),
+    path("assessments/", views_assessments.assessments, name="assessments"),
+    path("assessments/<id:assessment_id>/items", views_assessments.assessment_items, name="assessment-items"),
     path("runs/", views.runs, name="runs"),
     path("runs/<id:run_id>/", views.run, name="run"),
     path("courses/", views.courses, name="courses"),
