@@ -45,6 +45,8 @@ class Stack:
                 "EDUVAULT_RECONCILE_SECONDS": "0",
                 "EDUVAULT_LOG_LEVEL": "INFO",
                 "EDUVAULT_LOG_FORMAT": "json",
+                # A stopped server closes the streams left open at once (clients resume).
+                "EDUVAULT_SHUTDOWN_GRACE_SECONDS": "1",
             }
         )
         self.env.update(settings)
@@ -65,8 +67,9 @@ class Stack:
         self.procs.append((name, proc))
         return proc
 
-    def serve(self) -> str:
-        self.port = free_port()
+    def serve(self, port: int | None = None) -> str:
+        """Start `eduvault serve` (on ``port``, or a free one) and wait until it answers."""
+        self.port = port or free_port()
         proc = self._start("serve", "serve", "--port", str(self.port))
         url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
@@ -78,6 +81,10 @@ class Stack:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(f"eduvault serve did not start:\n{self.output()}") from None
                 time.sleep(0.1)
+
+    def server_process(self) -> subprocess.Popen:
+        """The last `eduvault serve` started."""
+        return next(proc for name, proc in reversed(self.procs) if name == "serve")
 
     def worker(self, *args: str) -> subprocess.Popen:
         return self._start("worker", "worker", "--concurrency", "2", *args)

@@ -81,3 +81,19 @@ def test_a_failing_job_is_logged_and_does_not_stop_the_runner(registered, caplog
 
     registered.append("test.failing")
     assert run_once(jobs.get("test.failing")) is None
+
+
+def test_stopping_a_runner_ends_every_jobs_wait_at_once(registered):
+    """A job that waits an hour between runs does not hold a stopping worker for that hour
+    (nor for the join's timeout): a SIGTERM'd `eduvault worker` exits promptly."""
+    ran = threading.Event()
+
+    @periodic("test.hourly", every=lambda: 3600)
+    def job() -> None:
+        ran.set()
+
+    registered.append("test.hourly")
+    runner = JobRunner(["test.hourly"]).start()
+    assert ran.wait(5)
+    runner.stop(timeout=30)
+    assert not any(thread.is_alive() for thread in runner._threads)

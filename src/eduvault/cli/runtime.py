@@ -48,6 +48,9 @@ def serve(*, host: str, port: int, workers: int = 1) -> None:
             proxy_headers=bool(trusted),
             forwarded_allow_ips=trusted,
             server_header=False,
+            # On SIGTERM, requests in flight get this long; open streams are then closed (their
+            # clients resume by Last-Event-ID), so a restart never waits on a subscriber.
+            timeout_graceful_shutdown=settings.EDUVAULT_SHUTDOWN_GRACE_SECONDS,
         )
     finally:
         if local is not None:

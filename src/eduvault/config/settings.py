@@ -295,6 +295,10 @@ EDUVAULT_LAG_WARN_SECONDS = float(os.environ.get("EDUVAULT_LAG_WARN_SECONDS", "3
 #: database is PostgreSQL, else polling), or a redis://… URL for Redis pub/sub.
 EDUVAULT_NOTIFY_URL = os.environ.get("EDUVAULT_NOTIFY_URL", "")
 EDUVAULT_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("EDUVAULT_STREAM_HEARTBEAT_SECONDS", "15"))
+#: On SIGTERM, how long `eduvault serve` lets requests finish before closing what is open.
+EDUVAULT_SHUTDOWN_GRACE_SECONDS = float(os.environ.get("EDUVAULT_SHUTDOWN_GRACE_SECONDS", "5"))
+#: How long a stream ticket (POST /api/v1/stream/tickets) may wait to be used, once.
+EDUVAULT_STREAM_TICKET_SECONDS = int(os.environ.get("EDUVAULT_STREAM_TICKET_SECONDS", "60"))
 #: A stream client with this many changes waiting to be sent is told to catch up from the feed.
 EDUVAULT_STREAM_QUEUE = int(os.environ.get("EDUVAULT_STREAM_QUEUE", "1000"))
 #: Outbound webhooks: destination hosts or networks allowed even though they are private or

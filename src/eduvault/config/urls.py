@@ -12,6 +12,7 @@ from eduvault.pipeline.feed.apis import (
     SubscriptionAttemptsApi,
     SubscriptionDetailApi,
     SubscriptionEnableApi,
+    StreamTicketApi,
     SubscriptionListApi,
     stream,
 )
@@ -89,6 +90,7 @@ api_v1 = [
     path("search", SearchApi.as_view(), name="search"),
     path("changes", ChangeFeedApi.as_view(), name="changes"),
     path("stream", stream, name="stream"),
+    path("stream/tickets", StreamTicketApi.as_view(), name="stream-tickets"),
     path("subscriptions/", SubscriptionListApi.as_view(), name="subscription-list"),
     path("subscriptions/<id:subscription_id>/", SubscriptionDetailApi.as_view(), name="subscription-detail"),
     path(

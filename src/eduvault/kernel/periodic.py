@@ -101,10 +101,12 @@ class JobRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._wakers: list[tuple[Job, Callable[[], None]]] = []
+        self._sleeps: list[threading.Event] = []
 
     def start(self) -> JobRunner:
         for job in self.jobs:
             woken = threading.Event()
+            self._sleeps.append(woken)
             if job.listen is not None:
                 job.listen(woken.set)
                 self._wakers.append((job, woken.set))
@@ -121,7 +123,8 @@ class JobRunner:
         for job, wake in self._wakers:
             if job.unlisten is not None:
                 job.unlisten(wake)
-            wake()
+        for woken in self._sleeps:  # every job's wait ends now, not at its next interval
+            woken.set()
         for thread in self._threads:
             thread.join(timeout)
 

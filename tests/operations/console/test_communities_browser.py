@@ -23,7 +23,7 @@ from tests.operations.console.test_browser import (  # noqa: F401 - fixtures
     wait_for,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.once]
 KEY = "forum-admin-key"
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from tests.learning.devices.flow import class_seed
 from tests.operations.console.test_browser import OUTPUT, browser, operator_create, sign_in, stack  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.once]
 
 
 def test_operator_pairs_watches_and_revokes_devices(stack, browser):

@@ -12,7 +12,7 @@ from eduvault.integrations.lti.simulator import LtiPlatform
 from tests.learning.assessments.conftest import QUADRATICS, choice, load_bank, numeric, practice_id, synced  # noqa: F401
 from tests.operations.console.test_browser import OUTPUT, browser, stack, wait_for  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.once]
 CLIENT_ID = "eduvault-tool"
 
 

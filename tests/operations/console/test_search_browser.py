@@ -10,7 +10,7 @@ from tests.conftest import COURSE_KEY, small_course
 from tests.learning.assessments.conftest import QUADRATICS
 from tests.operations.console.test_browser import OUTPUT, browser, operator_create, sign_in, stack  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.once]
 
 HOSTILE = '<img src=x onerror="window.pwned=1">'
 

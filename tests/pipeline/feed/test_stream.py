@@ -48,6 +48,7 @@ def test_changes_applied_elsewhere_arrive_as_events(server, tmp_path):
     check_changes_arrive(server, tmp_path)
 
 
+@pytest.mark.once
 def test_fan_out_over_redis_pub_sub(tmp_path):
     from tests.services import REDIS_URL, require
 

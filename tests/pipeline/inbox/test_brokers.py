@@ -19,7 +19,7 @@ from tests.conftest import CLIENT_ID, CLIENT_SECRET, COURSE_KEY, small_course
 from tests.services import RABBITMQ_URL, REDIS_URL, require
 from tests.stack import PrivateRedis, Stack
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.once]
 
 WEBHOOK_SECRET = "whsec_dGVzdC1zZWNyZXQtZm9yLXN0dWRpbw=="
 

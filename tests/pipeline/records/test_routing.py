@@ -45,6 +45,7 @@ def test_the_high_window_is_never_over_fifteen_minutes(settings):
         due_at("high")
 
 
+@pytest.mark.once
 def test_rabbitmq_routes_by_priority_record_type_and_platform_and_dead_letters(settings):
     require(RABBITMQ_URL, "RabbitMQ")
     settings.EDUVAULT_BROKER_URL = RABBITMQ_URL
@@ -92,6 +93,7 @@ def test_rabbitmq_routes_by_priority_record_type_and_platform_and_dead_letters(s
 
 
 @pytest.mark.slow
+@pytest.mark.once
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_for_the_critical_class_sends_only_critical_deliveries(request, canvas):
     """With RabbitMQ, ``eduvault worker --queues critical`` sends a grade at once and leaves

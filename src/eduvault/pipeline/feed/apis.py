@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eduvault.identity.models import ApiToken
-from eduvault.identity.permissions import IsAdminToken
+from eduvault.identity.permissions import HasApiToken, IsAdminToken
 from eduvault.identity.services import access_token_verify, token_authenticate
 from eduvault.identity.tokens import looks_like_jwt
 from eduvault.kernel.db import released
@@ -42,6 +42,7 @@ from eduvault.pipeline.feed.webhooks import (
     subscription_enable,
     subscription_get,
 )
+from eduvault.pipeline.feed.tickets import stream_ticket_issue, stream_ticket_redeem
 from eduvault.pipeline.outbox.models import DeliveryAttempt
 
 
@@ -88,15 +89,31 @@ async def stream(request: HttpRequest) -> HttpResponse:
     ``Last-Event-ID`` (or ``?after=``) resumes exactly after that cursor; without either the
     stream starts with the next change. Comments keep idle connections open; a client that
     falls too far behind gets an ``event: resync`` naming the cursor to resume the feed from.
+
+    Who may read it: an API token in ``Authorization``; a stream ticket (``?ticket=``, from
+    ``POST /api/v1/stream/tickets``: once, for a browser's ``EventSource``, which cannot send
+    that header; the answer then allows any origin, since no cookie is involved); or a staff
+    member signed in to the console, from a page of the same origin.
     """
+    cross_origin = False
     try:
-        token = await _authenticate(request)
+        if request.headers.get("Authorization"):
+            scope = Scope.of(await _authenticate(request))
+        elif "ticket" in request.GET:
+            scope = await sync_to_async(released(stream_ticket_redeem), thread_sensitive=False)(
+                value=request.GET["ticket"]
+            )
+            cross_origin = True
+        else:
+            scope = await _console_scope(request)
+        scope = scope.narrowed(courses=request.GET.getlist("course"), kinds=request.GET.getlist("kind"))
         resume = request.headers.get("Last-Event-ID") or request.GET.get("after")
-        scope = Scope.of(token, courses=request.GET.getlist("course"), kinds=request.GET.getlist("kind"))
         after = _cursor(resume, "Last-Event-ID") if resume not in (None, "") else None
     except EduVaultError as exc:
         response = problem_for(exc, request.path)
         assert response is not None
+        if "ticket" in request.GET:
+            response["Access-Control-Allow-Origin"] = "*"  # a page elsewhere may read why
         return response
     hub = await broadcast.hub()
     client = hub.register(scope)
@@ -105,6 +122,8 @@ async def stream(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(_events(hub, client, after), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # proxies must not buffer the stream
+    if cross_origin:
+        response["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -123,6 +142,79 @@ async def _authenticate(request: HttpRequest) -> ApiToken:
             "(a consumer or admin token)"
         )
     return await sync_to_async(released(token_authenticate), thread_sensitive=False)(value=value)
+
+
+async def _console_scope(request: HttpRequest) -> Scope:
+    """Everything, for a staff member signed in to the console, asking from one of its pages.
+    Another site's page never gets in with the console's cookie: the browser does not send
+    it (``SameSite=Lax``), says where the request comes from (``Sec-Fetch-Site``, refused
+    unless ``same-origin``; browsers leave it out on plain-HTTP origins other than
+    localhost), and could not read the answer anyway (no CORS for cookies)."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        raise AuthenticationFailed(
+            "An API token is required: send 'Authorization: Bearer <token>', or open the stream with "
+            "a ticket from POST /api/v1/stream/tickets (?ticket=…)."
+        )
+    site = request.headers.get("Sec-Fetch-Site", "same-origin")
+    if not (user.is_active and user.is_staff) or site != "same-origin":
+        raise PermissionDenied("the console's session opens the stream for staff, from the console's own pages")
+    return Scope()
+
+
+class StreamTicketApi(APIView):
+    permission_classes = [HasApiToken]
+
+    @extend_schema(
+        summary="Issue a single-use ticket that opens the live stream",
+        request=inline_serializer(
+            "StreamTicketInput",
+            {
+                "course": serializers.ListField(child=serializers.CharField(), required=False),
+                "kind": serializers.ListField(child=serializers.CharField(), required=False),
+            },
+        ),
+        responses={
+            201: inline_serializer(
+                "StreamTicket",
+                {
+                    "ticket": serializers.CharField(help_text="Opens GET /api/v1/stream?ticket=… once."),
+                    "stream": serializers.CharField(help_text="The stream's path with the ticket."),
+                    "expires_at": serializers.DateTimeField(),
+                    "expires_in": serializers.IntegerField(help_text="Seconds left to use it."),
+                },
+            )
+        },
+        description=(
+            "For a browser's EventSource, which cannot send an Authorization header: the ticket "
+            "carries this token's scope (narrowed by `course` and `kind`), opens one stream within "
+            "`EDUVAULT_STREAM_TICKET_SECONDS`, and is never logged. To resume after a drop, ask "
+            "for another and open the stream with `?ticket=…&after=<the last id>`."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        body = request.data if isinstance(request.data, dict) else {}
+        courses, kinds = _strings(body.get("course"), "course"), _strings(body.get("kind"), "kind")
+        value, expires_at = stream_ticket_issue(token=request.auth, courses=courses, kinds=kinds)
+        return Response(
+            {
+                "ticket": value,
+                "stream": f"/api/v1/stream?ticket={value}",
+                "expires_at": expires_at,
+                "expires_in": settings.EDUVAULT_STREAM_TICKET_SECONDS,
+            },
+            status=201,
+        )
+
+
+def _strings(value: object, name: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v) <= 500 for v in value):
+        raise InvalidInput(f"{name}: give a list of strings")
+    if len(value) > 200:
+        raise InvalidInput(f"{name}: at most 200")
+    return value
 
 
 def _event(entry: FeedItem) -> bytes:

@@ -97,3 +97,24 @@ class Subscription(models.Model):
     def target(self) -> str:
         """Its name as a target of the outbox."""
         return f"subscription:{self.pk}"
+
+
+class StreamTicket(models.Model):
+    """A short-lived, single-use credential for the live stream, for clients that cannot send
+    an ``Authorization`` header (a browser's ``EventSource``): ``GET /api/v1/stream?ticket=…``
+    with the scope of the token that asked for it. Only its hash is stored."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    token = models.ForeignKey("identity.ApiToken", on_delete=models.CASCADE, related_name="+")
+    #: Narrowed when it was issued (empty: the token's own scope).
+    courses = models.JSONField(default=list, blank=True)
+    kinds = models.JSONField(default=list, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="stream_ticket_expiry")]
+
+    def __str__(self) -> str:
+        return f"stream ticket of token {self.token_id} until {self.expires_at:%H:%M:%S}"

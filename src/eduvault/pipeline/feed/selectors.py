@@ -45,6 +45,13 @@ class Scope:
         )
         return cls(_narrow(allowed_courses, wanted_courses), _narrow(allowed_kinds, wanted_kinds))
 
+    def narrowed(self, *, courses: Iterable[str] = (), kinds: Iterable[str] = ()) -> Scope:
+        """This scope, narrowed by what the reader asked for."""
+        return Scope(
+            _narrow(self.courses, frozenset(c for c in courses if c)),
+            _narrow(self.kinds, frozenset(k for k in kinds if k)),
+        )
+
     def allows(self, course: str, kind: str) -> bool:
         return (self.courses is None or course in self.courses) and (self.kinds is None or kind in self.kinds)
 
