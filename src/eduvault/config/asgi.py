@@ -6,7 +6,9 @@ is a short one, and goes to Django's WSGI handler on a pool of threads (a2wsgi):
 middleware stack then runs synchronously in one thread per request, instead of hopping
 between the event loop and a thread at each middleware, which costs about a third of a
 trivial request's CPU. The pool is as large as the database connection pool, so a burst
-waits for a thread rather than for a connection.
+waits for a thread rather than for a connection. The hot endpoints (an exam's answers) are
+lean routes, answered before Django's middleware and DRF (:mod:`eduvault.kernel.lean`).
+Static files (the admin's) are served on the event loop.
 """
 
 import os
@@ -15,17 +17,22 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eduvault.config.settings")
 
 from a2wsgi import WSGIMiddleware
 from django.core.asgi import get_asgi_application
-from django.core.wsgi import get_wsgi_application
+
+from eduvault.config.wsgi import short_requests
+from eduvault.kernel.lean import lean_wsgi
 
 #: Paths that stay on the event loop (long-lived responses).
 STREAMING = frozenset({"/api/v1/stream"})
 
-_streaming = get_asgi_application()
-_short = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("EDUVAULT_DB_POOL_MAX", "20")))
+_event_loop = get_asgi_application()
+_short = WSGIMiddleware(lean_wsgi(short_requests()), workers=int(os.environ.get("EDUVAULT_DB_POOL_MAX", "20")))
 
 
 async def application(scope, receive, send):  # type: ignore[no-untyped-def]
-    if scope["type"] == "http" and scope["path"] not in STREAMING:
+    if scope["type"] == "http" and scope["path"] not in STREAMING and not scope["path"].startswith("/static/"):
         await _short(scope, receive, send)
     else:
-        await _streaming(scope, receive, send)
+        # The stream, and the static files (served by ServeStatic, a middleware that only
+        # runs on the event loop: in the threads' stack it would make Django hop between
+        # threads and the loop at every request).
+        await _event_loop(scope, receive, send)

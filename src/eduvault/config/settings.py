@@ -295,6 +295,8 @@ EDUVAULT_LAG_WARN_SECONDS = float(os.environ.get("EDUVAULT_LAG_WARN_SECONDS", "3
 #: database is PostgreSQL, else polling), or a redis://… URL for Redis pub/sub.
 EDUVAULT_NOTIFY_URL = os.environ.get("EDUVAULT_NOTIFY_URL", "")
 EDUVAULT_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("EDUVAULT_STREAM_HEARTBEAT_SECONDS", "15"))
+#: Search (PostgreSQL): how many matching rows of each type are ranked, at most.
+EDUVAULT_SEARCH_CANDIDATES = int(os.environ.get("EDUVAULT_SEARCH_CANDIDATES", "5000"))
 #: On SIGTERM, how long `eduvault serve` lets requests finish before closing what is open.
 EDUVAULT_SHUTDOWN_GRACE_SECONDS = float(os.environ.get("EDUVAULT_SHUTDOWN_GRACE_SECONDS", "5"))
 #: How long a stream ticket (POST /api/v1/stream/tickets) may wait to be used, once.

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 
 from eduvault.identity.models import ApiToken
 from eduvault.identity.services import access_token_verify, token_authenticate
-from eduvault.identity.tokens import looks_like_jwt
+from eduvault.identity.tokens import SignedIn, looks_like_jwt
 from eduvault.kernel.errors import AuthenticationFailed
 
 
@@ -33,27 +33,34 @@ class TokenPrincipal:
         return f"token:{self.token.name}"
 
 
-class ApiTokenAuthentication(BaseAuthentication):
-    keyword = b"bearer"
+def bearer_caller(header: bytes) -> SignedIn | ApiToken | None:
+    """Who an ``Authorization`` header names: a signed-in person (a JWT), an API token, or
+    nobody (no header); :class:`AuthenticationFailed` for anything else."""
+    parts = header.split()
+    if not parts:
+        return None
+    if parts[0].lower() != b"bearer" or len(parts) != 2:
+        raise AuthenticationFailed("Send the token as 'Authorization: Bearer <token>'.")
+    try:
+        value = parts[1].decode()
+    except UnicodeDecodeError:
+        raise AuthenticationFailed("The token is not valid.") from None
+    if looks_like_jwt(value):
+        return access_token_verify(token=value)
+    return token_authenticate(value=value)
 
+
+class ApiTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        header = get_authorization_header(request).split()
-        if not header:
-            return None
-        if header[0].lower() != self.keyword or len(header) != 2:
-            raise DrfAuthenticationFailed("Send the token as 'Authorization: Bearer <token>'.")
         try:
-            value = header[1].decode()
-        except UnicodeDecodeError:
-            raise DrfAuthenticationFailed("The token is not valid.") from None
-        try:
-            if looks_like_jwt(value):
-                person = access_token_verify(token=value)
-                return person, person
-            token = token_authenticate(value=value)
+            caller = bearer_caller(get_authorization_header(request))
         except AuthenticationFailed as exc:
             raise DrfAuthenticationFailed(exc.detail) from None
-        return TokenPrincipal(token), token
+        if caller is None:
+            return None
+        if isinstance(caller, SignedIn):
+            return caller, caller
+        return TokenPrincipal(caller), caller
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="eduvault"'

@@ -85,3 +85,45 @@ def test_starting_twice_at_once_gives_one_attempt(started):
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len({r[0].pk for r in results}) == 1
     assert Attempt.objects.filter(learner_id=other.id).count() == 1
+
+
+def test_answers_racing_the_deadline_are_stored_before_it_or_refused(started):
+    """Four learners' worth of answers keep coming while the attempt's deadline passes: each
+    is either acknowledged and stored, with a time before the deadline, or refused (time up);
+    the attempt is closed once, at its deadline."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from eduvault.kernel.errors import AttemptClosed, TimeUp
+
+    learner, attempt = started
+    deadline = timezone.now() + timedelta(seconds=0.6)
+    Attempt.objects.filter(pk=attempt.pk).update(ends_at=deadline, deadline=deadline)
+    acknowledged, refused = [], []
+    lock = threading.Lock()
+
+    def keep_answering(i: int) -> None:
+        n = 0
+        while timezone.now() < deadline + timedelta(seconds=0.4):
+            client_id = f"t{i}-{n}"
+            try:
+                attempt_answer(
+                    attempt_id=attempt.pk, person=learner, client_id=client_id, question=f"c{1 + n % 2}", answer="a"
+                )
+                with lock:
+                    acknowledged.append(client_id)
+            except (TimeUp, AttemptClosed):
+                with lock:
+                    refused.append(client_id)
+            n += 1
+
+    results = at_once(4, keep_answering)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    stored = dict(Answer.objects.filter(attempt=attempt).values_list("client_id", "created_at"))
+    assert sorted(stored) == sorted(acknowledged) and acknowledged and refused
+    assert max(stored.values()) <= deadline
+    closed = Attempt.objects.get(pk=attempt.pk)
+    assert closed.status == Attempt.Status.SUBMITTED and closed.submitted_at == deadline
+    assert closed.closed_by == Attempt.ClosedBy.DEADLINE
+    assert sum(Response.objects.filter(attempt=attempt).values_list("tries", flat=True)) == len(acknowledged)

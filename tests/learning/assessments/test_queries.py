@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 def queries(work) -> list[str]:
     with CaptureQueriesContext(connection) as ctx:
         work()
-    return [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # (a statement bound on the server is logged without its text)
+    sql = [q["sql"] or "<bound on the server>" for q in ctx.captured_queries]
+    return [s for s in sql if "SAVEPOINT" not in s]
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -46,14 +48,17 @@ def test_an_answer_costs_the_same_whatever_the_bank(synced, learner, size):
             attempt_id=attempt.pk, person=learner.person, client_id="p", question="q1", answer="b"
         )
     )
-    # Practice: the attempt locked (its deadline checked on it), the duplicate check, its
-    # question, the mastery update (parameters, the row locked, saved), the response and the
-    # answer written.
-    assert len(practice) == 8, "\n".join(practice)
+    # PostgreSQL: the attempt locked (its deadline checked on it), one read (the answer already
+    # stored under the client id, the question and its response) and one write (the response
+    # and the answer); practice adds the mastery update (parameters, the row locked, saved).
+    # Elsewhere the ORM reads the stored answer and the response apart, and writes the
+    # response and the answer apart.
+    reads, writes = (2, 1) if connection.vendor == "postgresql" else (3, 2)
+    assert len(practice) == reads + 3 + writes, "\n".join(practice)
     # On submit: no mastery yet (it is judged when the exam is submitted).
-    assert len(on_submit) == 5, "\n".join(on_submit)
-    # A retry: the attempt locked (its owner checked) and the stored answer.
-    assert len(repeated) == 2, "\n".join(repeated)
+    assert len(on_submit) == reads + writes, "\n".join(on_submit)
+    # A retry: the lock, and the read that finds the stored answer.
+    assert len(repeated) == reads, "\n".join(repeated)
 
 
 def test_listing_assessments_is_a_fixed_number_of_queries(synced, learner, django_assert_max_num_queries):

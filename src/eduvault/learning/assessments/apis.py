@@ -21,14 +21,14 @@ from eduvault.identity.permissions import Admin, AnyPerson, Staff, caller_person
 from eduvault.identity.tokens import SignedIn
 from eduvault.kernel.errors import InvalidInput, NotFound, PermissionDenied, QuestionNotFound
 from eduvault.kernel.validation import one_of, validated, whole_number
-from eduvault.learning.assessments import selectors
+from eduvault.kernel.lean import LeanRequest
+from eduvault.learning.assessments import answer_route, selectors
 from eduvault.learning.assessments.analysis import item_analysis
 from eduvault.learning.assessments.models import Assessment
 from eduvault.learning.assessments.services import (
     assessment_link,
     assessment_unlink,
     assessment_update,
-    attempt_answer,
     attempt_expire_overdue,
     attempt_read,
     attempt_start,
@@ -421,28 +421,37 @@ class AttemptDetailApi(APIView):
 
 
 class AnswerApi(APIView):
-    permission_classes = [AnyPerson]
+    # The handler authenticates and reads the body itself (one implementation with the lean
+    # route `eduvault serve` answers this path with): DRF only routes and documents it.
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
 
     class AnswerInput(serializers.Serializer):
-        client_id = serializers.CharField(max_length=100)
-        question = serializers.CharField(max_length=100)
-        answer = serializers.JSONField(allow_null=True)
+        client_id = serializers.CharField(max_length=100, help_text="New for each answer; a retry sends it again.")
+        question = serializers.CharField(max_length=100, help_text="The question's id in the attempt.")
+        answer = serializers.JSONField(allow_null=True, help_text="In the question type's answer format.")
 
     @extend_schema(
+        summary="Answer one question of an attempt",
         request=AnswerInput,
         responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
+        auth=[{"bearer": []}],
         description=(
             "Answer one question. Send a new client_id with each answer; sending the same one again "
             "(a retry) returns the first result (200) and counts once."
         ),
     )
     def post(self, request: Request, attempt_id: str) -> Response:
-        person = _signed_in(request)
-        data = validated(self.AnswerInput, request.data)
-        outcome = attempt_answer(attempt_id=attempt_id, person=person, **data)
-        return Response(
-            outcome.result, status=status.HTTP_200_OK if outcome.repeated else status.HTTP_201_CREATED
+        django_request = request._request
+        status_code, body = answer_route.answer(
+            LeanRequest(
+                django_request.path,
+                {"attempt_id": attempt_id},
+                {k.lower(): v for k, v in django_request.headers.items()},
+                django_request.body,
+            )
         )
+        return Response(body, status=status_code)
 
 
 class SubmitApi(APIView):

@@ -8,5 +8,5 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Practice assessments follow the course's subtopics (a sync subscription); timed
-        # attempts past their deadline are closed (a periodic job).
-        from eduvault.learning.assessments import jobs, subscriptions  # noqa: F401
+        # attempts past their deadline are closed (a periodic job); answers have a lean route.
+        from eduvault.learning.assessments import answer_route, jobs, subscriptions  # noqa: F401

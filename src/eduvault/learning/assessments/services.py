@@ -45,6 +45,8 @@ from eduvault.kernel.errors import (
     QuestionNotFound,
     TimeUp,
 )
+from eduvault.learning.assessments import answering
+from eduvault.learning.assessments.answering import Locked, Prior
 from eduvault.learning.assessments.models import (
     Answer,
     Assessment,
@@ -76,14 +78,19 @@ _parsed_cache: dict[bytes, ParsedQuestion] = {}
 
 
 def question_parsed(question: Question) -> ParsedQuestion:
-    """The validated form of a stored question version, kept by its document's content (a
-    row id alone could name another document after a rolled-back transaction)."""
-    key = orjson.dumps(question.document, option=orjson.OPT_SORT_KEYS)
+    """The validated form of a stored question version (see :func:`document_parsed`)."""
+    return document_parsed(question.document)
+
+
+def document_parsed(document: Any) -> ParsedQuestion:
+    """The validated form of a stored question document, kept by its content (a row id alone
+    could name another document after a rolled-back transaction)."""
+    key = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     parsed = _parsed_cache.get(key)
     if parsed is None:
         if len(_parsed_cache) > 20_000:
             _parsed_cache.clear()
-        parsed = _parsed_cache[key] = parse_question(question.document)
+        parsed = _parsed_cache[key] = parse_question(document)
     return parsed
 
 
@@ -565,41 +572,43 @@ class AnswerOutcome:
     repeated: bool
 
 
-def _stored_outcome(answer: Answer, *, question: str, given: Any) -> AnswerOutcome:
+def _stored_outcome(prior: Prior, *, client_id: str, question: str, given: Any) -> AnswerOutcome:
     # The stored result names its question: no join needed to tell a retry from a misuse.
-    if answer.result.get("question") != question or answer.answer != given:
+    if prior.question != question or prior.answer != given:
         raise Conflict(
-            f"client_id {answer.client_id!r} was already used for another answer in this attempt; "
+            f"client_id {client_id!r} was already used for another answer in this attempt; "
             "use a new client_id for each answer"
         )
-    return AnswerOutcome(answer.result, repeated=True)
+    return AnswerOutcome(prior.result, repeated=True)
 
 
 def attempt_answer(
     *, attempt_id: Any, person: SignedIn, client_id: str, question: str, answer: Any
 ) -> AnswerOutcome:
     """Record (and grade) one answer. Idempotent by ``client_id``: the same answer sent
-    again returns the first result and counts once. One transaction of five statements:
-    lock the attempt (answers to one attempt are serialized, so a duplicate waits and finds
-    the first), look for the client id, read the question's response, update it, insert the
-    answer; an attempt found past its deadline is closed at the deadline instead (lazy
-    expiry) and the answer refused."""
+    again returns the first result and counts once. One transaction of two statements
+    (:mod:`.answering`): lock the attempt while reading the answer stored under the client
+    id and the question's response (answers to one attempt are serialized, so a duplicate
+    waits and finds the first), then update the response and insert the answer; an attempt
+    found past its deadline is closed at the deadline instead (lazy expiry) and the answer
+    refused."""
     if not isinstance(client_id, str) or not (1 <= len(client_id) <= 100):
         raise InvalidInput("client_id: give a string of 1 to 100 characters, unique per answer")
     attempt_id = attempt_pk(attempt_id)
+    answers = answering.store()
     with transaction.atomic():
-        attempt = attempt_access(attempt_id=attempt_id, person=person, lock=True, course=False)
-        previous = Answer.objects.filter(attempt_id=attempt_id, client_id=client_id).order_by()[:1]
-        for stored in previous:
-            return _stored_outcome(stored, question=question, given=answer)
-        if attempt.learner_id != person.id:
+        locked = answers.lock(attempt_id=attempt_id, client_id=client_id, question=question)
+        if locked is None or (locked.learner_id != person.id and person.role == Role.LEARNER):
+            raise AttemptNotFound(f"no attempt {attempt_id}")
+        if locked.prior is not None:
+            return _stored_outcome(locked.prior, client_id=client_id, question=question, given=answer)
+        if locked.learner_id != person.id:
             raise PermissionDenied("only the learner who started an attempt answers in it")
         now = timezone.now()
-        overdue = attempt.deadline is not None and now > attempt.deadline
-        if attempt.status == Attempt.Status.IN_PROGRESS and not overdue:
-            return _answer_locked(
-                attempt=attempt, now=now, client_id=client_id, question=question, answer=answer
-            )
+        overdue = locked.deadline is not None and now > locked.deadline
+        if locked.status == Attempt.Status.IN_PROGRESS and not overdue:
+            return _answer_locked(answers, locked=locked, now=now, client_id=client_id, question=question, answer=answer)
+        attempt = _load_attempt(attempt_id, lock=False, course=False)
         if attempt.status == Attempt.Status.IN_PROGRESS:
             _close(attempt, at=attempt.deadline, closed_by=Attempt.ClosedBy.DEADLINE)
     if overdue:
@@ -610,58 +619,58 @@ def attempt_answer(
 
 
 def _answer_locked(
-    *, attempt: Attempt, now: datetime, client_id: str, question: str, answer: Any
+    answers: Any, *, locked: Locked, now: datetime, client_id: str, question: str, answer: Any
 ) -> AnswerOutcome:
-    responses = Response.objects.select_related("question").filter(attempt=attempt, question__key=question)
-    response = next(iter(responses.order_by()[:1]), None)
-    if response is None:
+    place = locked.place
+    if place is None:
         raise InvalidInput(f"question: this attempt has no question {question!r}")
-    assessment = attempt.assessment
-    immediate = assessment.feedback == Assessment.Feedback.IMMEDIATE
-    if immediate and response.done:
-        why = "was answered correctly" if response.correct else "has no tries left"
+    immediate = locked.feedback == Assessment.Feedback.IMMEDIATE
+    if immediate and place.done:
+        why = "was answered correctly" if place.correct else "has no tries left"
         raise AttemptClosed(f"question {question!r} {why}")
-    parsed = question_parsed(response.question)
-    try_number = response.tries + 1 if immediate else 1
+    parsed = document_parsed(place.document)
+    try_number = place.tries + 1 if immediate else 1
     tried = grade_try(parsed, answer, try_number=try_number)
-    response.tries += 1
-    response.answer = answer
-    response.score = tried.score
-    response.correct = tried.correct
+    tries, wrong_tries, done = place.tries + 1, place.wrong_tries, place.done
     if immediate:
         if not tried.correct:
-            response.wrong_tries += 1
-        response.done = tried.correct or response.tries >= assessment.max_tries
-        shown = reveal(parsed, tried, wrong_tries=response.wrong_tries, final=response.done)
-        result = {
-            **shown,
-            "tries": response.tries,
-            "tries_left": max(0, assessment.max_tries - response.tries),
-            "done": response.done,
-        }
+            wrong_tries += 1
+        done = tried.correct or tries >= locked.max_tries
+        shown = reveal(parsed, tried, wrong_tries=wrong_tries, final=done)
+        result = {**shown, "tries": tries, "tries_left": max(0, locked.max_tries - tries), "done": done}
         if try_number == 1:
             _mastery_observe(
-                learner_id=attempt.learner_id,
-                course_id=assessment.course_id,
-                outcomes={response.question.subtopic: [tried.correct]},
-                assessment=assessment,
+                learner_id=locked.learner_id,
+                course_id=locked.course_id,
+                outcomes={place.subtopic: [tried.correct]},
+                assessment=Assessment(
+                    pk=locked.assessment_id,
+                    course_id=locked.course_id,
+                    kind=locked.kind,
+                    mastery_rule=locked.mastery_rule,
+                ),
             )
     else:
-        result = {"recorded": True, "tries": response.tries}
-    response.save(update_fields=["tries", "wrong_tries", "answer", "score", "correct", "done", "updated_at"])
+        result = {"recorded": True, "tries": tries}
     result = {"client_id": client_id, "question": question, **result}
-    if attempt.ends_at is not None:
-        result["seconds_remaining"] = _seconds_left(attempt, now)
-    Answer.objects.create(
-        attempt=attempt,
-        client_id=client_id,
-        question=response.question,
-        try_number=try_number,
-        answer=answer,
-        score=tried.score,
-        raw_score=tried.raw_score,
-        correct=tried.correct,
-        result=result,
+    if locked.ends_at is not None:
+        result["seconds_remaining"] = max(0, int((locked.ends_at - now).total_seconds()))
+    answers.record(
+        attempt_id=locked.attempt_id,
+        recorded=answering.Recorded(
+            place=place,
+            tries=tries,
+            wrong_tries=wrong_tries,
+            done=done,
+            answer=answer,
+            score=tried.score,
+            raw_score=tried.raw_score,
+            correct=tried.correct,
+            try_number=try_number,
+            client_id=client_id,
+            result=result,
+            now=now,
+        ),
     )
     return AnswerOutcome(result, repeated=False)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from eduvault.learning.search.syntax import fts5_match
@@ -101,7 +102,12 @@ _PG_HEADLINE = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, Max
 @_register
 class PostgresEngine(Engine):
     """``websearch_to_tsquery`` read by ``english`` or ``simple``, ranked by ``ts_rank``
-    against the GIN-indexed generated columns; ``ts_headline`` only for the page shown."""
+    against the GIN-indexed generated columns; ``ts_headline`` only for the page shown.
+
+    Ranking reads every row it ranks, so a query is ranked among the first
+    ``EDUVAULT_SEARCH_CANDIDATES`` rows of each type that match it within the caller's scope:
+    a word in half the bank costs what a word in a few thousand questions does (the order
+    among that many hits is the index's, not the best of all of them)."""
 
     vendor = "postgresql"
 
@@ -109,15 +115,17 @@ class PostgresEngine(Engine):
         params: list[Any] = []
         parts = []
         take = limit + offset
+        cap = max(settings.EDUVAULT_SEARCH_CANDIDATES, take)
         if "content" in filters.types:
             parts.append(
                 "(SELECT 'content' AS type, n.external_id AS ref, c.key AS course, n.title, n.kind,"
                 " n.title || ' ' || coalesce(n.attributes->>'description', '') AS body,"
                 " ts_rank(n.search_vector, w.q) AS score"
-                " FROM content_node n JOIN content_course c ON c.id = n.course_id, w"
-                " WHERE n.search_vector @@ w.q" + _scope(filters, "content", "n", params) + " ORDER BY score DESC, ref LIMIT %s)"
+                " FROM (SELECT n.* FROM content_node n, w WHERE n.search_vector @@ w.q"
+                + _scope(filters, "content", "n", params)
+                + " LIMIT %s) n JOIN content_course c ON c.id = n.course_id, w ORDER BY score DESC, ref LIMIT %s)"
             )
-            params.append(take)
+            params.extend((cap, take))
         if "question" in filters.types:
             body = (
                 "coalesce(q.document->>'prompt', '')"
@@ -128,23 +136,23 @@ class PostgresEngine(Engine):
                 "(SELECT 'question' AS type, q.key AS ref, c.key AS course,"
                 " left(coalesce(q.document->>'prompt', ''), 200) AS title, q.type AS kind,"
                 f" {body} AS body, ts_rank(q.search_vector, w.q) AS score"
-                " FROM assessments_question q JOIN content_course c ON c.id = q.course_id, w"
+                " FROM (SELECT q.* FROM assessments_question q, w"
                 " WHERE q.search_vector @@ w.q AND q.current AND q.archived_at IS NULL"
                 + _scope(filters, "question", "q", params)
-                + " ORDER BY score DESC, ref LIMIT %s)"
+                + " LIMIT %s) q JOIN content_course c ON c.id = q.course_id, w ORDER BY score DESC, ref LIMIT %s)"
             )
-            params.append(take)
+            params.extend((cap, take))
         if "post" in filters.types:
             parts.append(
                 "(SELECT 'post' AS type, r.id::text AS ref, c.key AS course, r.title, r.kind,"
                 " coalesce(r.fields->>'raw', '') AS body, ts_rank(r.search_vector, w.q) AS score"
-                " FROM records_record r JOIN content_course c ON c.id = r.course_id, w"
+                " FROM (SELECT r.* FROM records_record r, w"
                 " WHERE r.kind = 'forum_post' AND r.search_vector @@ w.q"
                 " AND coalesce(r.fields->>'deleted', 'false') <> 'true'"
                 + _scope(filters, "post", "r", params)
-                + " ORDER BY score DESC, ref LIMIT %s)"
+                + " LIMIT %s) r JOIN content_course c ON c.id = r.course_id, w ORDER BY score DESC, ref LIMIT %s)"
             )
-            params.append(take)
+            params.extend((cap, take))
         if not parts:
             return []
         sql = (
