@@ -818,18 +818,6 @@ def skill_parameters(*, course_id: int, subtopic: str) -> BktParams:
     return BktParams(prior=row.prior, learn=row.learn, guess=row.guess, slip=row.slip)
 
 
-def _rule_spec(assessment: Assessment, subtopic: str) -> dict[str, Any] | None:
-    if assessment.kind == Assessment.Kind.PRACTICE:
-        return assessment.mastery_rule
-    return (
-        Assessment.objects.filter(
-            course_id=assessment.course_id, kind=Assessment.Kind.PRACTICE, subtopic=subtopic
-        )
-        .values_list("mastery_rule", flat=True)
-        .first()
-    )
-
-
 def mastery_rule_for(spec: dict[str, Any] | None) -> Any:
     return rule_from_spec(spec or {"rule": "bkt", "threshold": settings.EDUVAULT_MASTERY_THRESHOLD})
 
@@ -838,25 +826,57 @@ def _mastery_observe(
     *, learner_id: int, course_id: int, outcomes: dict[str, list[bool]], assessment: Assessment
 ) -> None:
     """Update the learner's knowledge of each subtopic with graded answers, in order; a
-    subtopic newly mastered is announced in the feed."""
-    for subtopic in sorted(outcomes):
-        answers = outcomes[subtopic]
-        if not answers:
-            continue
-        params = skill_parameters(course_id=course_id, subtopic=subtopic)
-        rule = mastery_rule_for(_rule_spec(assessment, subtopic))
-        row, _ = Mastery.objects.select_for_update().get_or_create(
-            learner_id=learner_id, course_id=course_id, subtopic=subtopic, defaults={"p_known": params.prior}
+    subtopic newly mastered is announced in the feed. A few statements whatever the number of
+    subtopics (an exam's submission updates all of its subtopics at once): the parameters,
+    the rules, the rows locked (made first where missing), and the rows written."""
+    subtopics = sorted(s for s, answers in outcomes.items() if answers)
+    if not subtopics:
+        return
+    params = {
+        row.subtopic: BktParams(prior=row.prior, learn=row.learn, guess=row.guess, slip=row.slip)
+        for row in SkillParameters.objects.filter(course_id=course_id, subtopic__in=subtopics)
+    }
+    if assessment.kind == Assessment.Kind.PRACTICE:
+        specs = dict.fromkeys(subtopics, assessment.mastery_rule)
+    else:
+        specs = dict(
+            Assessment.objects.filter(
+                course_id=assessment.course_id, kind=Assessment.Kind.PRACTICE, subtopic__in=subtopics
+            ).values_list("subtopic", "mastery_rule")
         )
+    mine = Mastery.objects.filter(learner_id=learner_id, course_id=course_id)
+    rows = {row.subtopic: row for row in mine.select_for_update().filter(subtopic__in=subtopics)}
+    missing = [s for s in subtopics if s not in rows]
+    if missing:
+        # Another request may make the same rows meanwhile: theirs stand, and are locked here.
+        Mastery.objects.bulk_create(
+            [
+                Mastery(
+                    learner_id=learner_id,
+                    course_id=course_id,
+                    subtopic=s,
+                    p_known=params.get(s, DEFAULT_PARAMS).prior,
+                )
+                for s in missing
+            ],
+            ignore_conflicts=True,
+        )
+        rows.update({row.subtopic: row for row in mine.select_for_update().filter(subtopic__in=missing)})
+    now = timezone.now()
+    for subtopic in subtopics:
+        answers, row = outcomes[subtopic], rows[subtopic]
         p = row.p_known
         for correct in answers:
-            p = update(p, correct, params)
+            p = update(p, correct, params.get(subtopic, DEFAULT_PARAMS))
         row.p_known = p
         row.answers += len(answers)
         row.correct += sum(answers)
         row.recent = (list(row.recent) + [bool(a) for a in answers])[-RECENT_KEEP:]
-        _mastered_check(row, rule)
-        row.save()
+        row.updated_at = now
+        _mastered_check(row, mastery_rule_for(specs.get(subtopic)))
+    Mastery.objects.bulk_update(
+        list(rows.values()), ["p_known", "answers", "correct", "recent", "mastered", "mastered_at", "updated_at"]
+    )
 
 
 def _mastered_check(row: Mastery, rule: Any) -> None:
