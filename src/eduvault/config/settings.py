@@ -228,6 +228,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Synchronized course trees, their versions, sync runs and changes.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The stream and the webhook intake are not DRF views: their apps describe them.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "eduvault.kernel.openapi.add_documented_paths",
+    ],
     "SERVE_PERMISSIONS": ["eduvault.identity.permissions.HasApiToken"],
     "SERVE_AUTHENTICATION": ["eduvault.identity.authentication.ApiTokenAuthentication"],
     "ENUM_NAME_OVERRIDES": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -55,6 +55,7 @@ class _AuthView(APIView):
     permission_classes: list = []
 
 
+@extend_schema_view(post=extend_schema(summary="Sign in with a username and password"))
 class SignInApi(_AuthView):
     class SignInInput(serializers.Serializer):
         username = serializers.CharField(max_length=150)
@@ -73,6 +74,7 @@ class SignInApi(_AuthView):
         return Response(_tokens(pair))
 
 
+@extend_schema_view(post=extend_schema(summary="Swap a refresh token for a new pair"))
 class RefreshApi(_AuthView):
     class RefreshInput(serializers.Serializer):
         refresh = serializers.CharField(max_length=200, required=False)
@@ -93,6 +95,7 @@ class RefreshApi(_AuthView):
         return Response(_tokens(auth_refresh(refresh=data.get("refresh") or data["refresh_token"])))
 
 
+@extend_schema_view(post=extend_schema(summary="Sign out: revoke a session's refresh tokens"))
 class SignOutApi(_AuthView):
     @extend_schema(request=RefreshApi.RefreshInput, responses={204: None}, description="Revoke a session.")
     def post(self, request: Request) -> Response:
@@ -111,6 +114,7 @@ class UserOutput(serializers.Serializer):
     date_joined = serializers.DateTimeField()
 
 
+@extend_schema_view(get=extend_schema(summary="List people who sign in"), post=extend_schema(summary="Add a person who signs in"))
 class UserListApi(ListAPIView):
     permission_classes = [Admin]
     serializer_class = UserOutput
@@ -119,7 +123,7 @@ class UserListApi(ListAPIView):
         username = serializers.CharField(max_length=150)
         role = serializers.ChoiceField(choices=Role.choices)
         password = serializers.CharField(max_length=1024, required=False, trim_whitespace=False)
-        email = serializers.EmailField(required=False, default="")
+        email = serializers.EmailField(required=False, allow_blank=True)
         full_name = serializers.CharField(max_length=300, required=False, default="")
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -132,6 +136,7 @@ class UserListApi(ListAPIView):
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(summary="Who is calling: a token's name, role and courses, or a person's"))
 class MeApi(APIView):
     permission_classes = [HasApiToken | AnyPerson]
 

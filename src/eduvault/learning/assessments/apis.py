@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -66,6 +66,7 @@ def _signed_in(request: Request) -> SignedIn:
 # -- question bank ------------------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(summary="Each question type with its JSON Schema"))
 class QuestionTypesApi(APIView):
     permission_classes = [Staff]
 
@@ -74,6 +75,7 @@ class QuestionTypesApi(APIView):
         return Response({name: question_schema(name) for name in question_types()})
 
 
+@extend_schema_view(get=extend_schema(summary="List a course's questions"), post=extend_schema(summary="Add a question to a subtopic's bank"))
 class QuestionListApi(APIView):
     permission_classes = [Staff]
 
@@ -109,6 +111,7 @@ class QuestionListApi(APIView):
         return Response({**selectors.question_data(question), "outcome": outcome}, status=code)
 
 
+@extend_schema_view(get=extend_schema(summary="Read a question"), put=extend_schema(summary="Save a new version of a question"), delete=extend_schema(summary="Take a question out of the bank"))
 class QuestionDetailApi(APIView):
     permission_classes = [Staff]
 
@@ -150,6 +153,7 @@ class QuestionDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(post=extend_schema(summary="Import questions into a subtopic"))
 class QuestionImportApi(APIView):
     permission_classes = [Staff]
 
@@ -175,6 +179,7 @@ class QuestionImportApi(APIView):
         return Response(report.as_dict())
 
 
+@extend_schema_view(get=extend_schema(summary="Export a subtopic's questions"))
 class QuestionExportApi(APIView):
     permission_classes = [Staff]
 
@@ -214,6 +219,7 @@ class SettingsInput(serializers.Serializer):
     )
 
 
+@extend_schema_view(get=extend_schema(summary="List assessments"), post=extend_schema(summary="Create an exam"))
 class AssessmentListApi(APIView):
     permission_classes = [AnyPerson]
 
@@ -261,6 +267,7 @@ class AssessmentListApi(APIView):
         return Response(selectors.assessment_data(exam), status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(summary="Read an assessment"), patch=extend_schema(summary="Change an assessment's settings"))
 class AssessmentDetailApi(APIView):
     permission_classes = [AnyPerson]
 
@@ -279,6 +286,7 @@ class AssessmentDetailApi(APIView):
         return Response(selectors.assessment_data(assessment))
 
 
+@extend_schema_view(post=extend_schema(summary="Grant a learner extra time on a timed assessment"))
 class ExtraTimeApi(APIView):
     permission_classes = [Staff]
 
@@ -295,6 +303,7 @@ class ExtraTimeApi(APIView):
         return Response({"assessment": assessment_id, "learner": data["learner"], "seconds": grant.seconds})
 
 
+@extend_schema_view(get=extend_schema(summary="Results of an assessment per learner"))
 class AssessmentResultsApi(APIView):
     permission_classes = [Staff]
 
@@ -369,6 +378,7 @@ class ItemAnalysisApi(APIView):
 # -- attempts ------------------------------------------------------------------------------------------
 
 
+@extend_schema_view(post=extend_schema(summary="Start an attempt, or resume the open one"))
 class AttemptStartApi(APIView):
     permission_classes = [AnyPerson]
 
@@ -386,6 +396,7 @@ class AttemptStartApi(APIView):
         )
 
 
+@extend_schema_view(get=extend_schema(summary="List attempts"))
 class AttemptListApi(APIView):
     permission_classes = [AnyPerson]
 
@@ -410,6 +421,7 @@ class AttemptListApi(APIView):
         return Response({"results": [selectors.attempt_brief(a) for a in rows[:500]]})
 
 
+@extend_schema_view(get=extend_schema(summary="Read an attempt: its questions as the learner sees them"))
 class AttemptDetailApi(APIView):
     permission_classes = [AnyPerson]
 
@@ -454,6 +466,7 @@ class AnswerApi(APIView):
         return Response(body, status=status_code)
 
 
+@extend_schema_view(post=extend_schema(summary="Submit an attempt for grading"))
 class SubmitApi(APIView):
     permission_classes = [AnyPerson]
 
@@ -467,6 +480,7 @@ class SubmitApi(APIView):
 # -- learners and mastery ----------------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(summary="A learner's attempts and scores"))
 class LearnerResultsApi(APIView):
     permission_classes = [AnyPerson]
 
@@ -485,6 +499,7 @@ class LearnerResultsApi(APIView):
         )
 
 
+@extend_schema_view(get=extend_schema(summary="Mastery per subtopic"))
 class MasteryApi(APIView):
     permission_classes = [AnyPerson]
 
@@ -527,6 +542,7 @@ class ObjectLinkOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+@extend_schema_view(get=extend_schema(summary="List where an assessment's grades go"), post=extend_schema(summary="Send an assessment's grades to a platform's assignment"))
 class AssessmentLinksApi(APIView):
     """Where an assessment's grades go: assignments of platforms' courses (admins)."""
 
@@ -566,6 +582,7 @@ class AssessmentLinksApi(APIView):
         return Response(object_link_data(link), status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(delete=extend_schema(summary="Stop sending an assessment's grades to a source"))
 class AssessmentLinkDetailApi(APIView):
     permission_classes = [Admin]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -49,6 +49,7 @@ def platform_data(source: Source) -> dict[str, Any]:
     return {"name": source.name, **{k: source.settings.get(k) for k in FIELDS}, "created_at": source.created_at}
 
 
+@extend_schema_view(get=extend_schema(summary="List LTI platforms"), post=extend_schema(summary="Register an LTI platform"))
 class PlatformListApi(APIView):
     permission_classes = [Admin]
 
@@ -63,6 +64,7 @@ class PlatformListApi(APIView):
         return Response(platform_data(source), status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(summary="Read an LTI platform"), delete=extend_schema(summary="Remove an LTI platform"))
 class PlatformDetailApi(APIView):
     permission_classes = [Admin]
 
@@ -82,6 +84,7 @@ class PlatformDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(get=extend_schema(summary="The LTI tool's configuration for platforms"))
 class ToolConfigApi(APIView):
     permission_classes = [Admin]
 

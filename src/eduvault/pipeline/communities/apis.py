@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -65,6 +65,7 @@ def _community(community_id: int) -> Community:
     return found
 
 
+@extend_schema_view(get=extend_schema(summary="List courses' Discourse communities"), post=extend_schema(summary="Link a course to a Discourse community"))
 class CommunityListApi(ListAPIView):
     """Courses and the Discourse communities kept in step with them."""
 
@@ -107,6 +108,7 @@ class CommunityListApi(ListAPIView):
         return Response(selectors.community_data(_community(community.pk)), status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(summary="Read a community"), delete=extend_schema(summary="Unlink a course from its Discourse community"))
 class CommunityDetailApi(APIView):
     permission_classes = [Admin]
 
@@ -123,6 +125,7 @@ class CommunityDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(post=extend_schema(summary="Bring a community in step now"))
 class CommunitySyncApi(APIView):
     permission_classes = [Admin]
 

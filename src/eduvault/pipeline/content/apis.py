@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -43,6 +43,7 @@ def course_for(request: Request, key: str) -> Course:
     return course_get(key=key)
 
 
+@extend_schema_view(get=extend_schema(summary="List synchronized courses"))
 class CourseListApi(ListAPIView):
     serializer_class = CourseSerializer
 
@@ -50,6 +51,7 @@ class CourseListApi(ListAPIView):
         return course_list(token=self.request.auth)
 
 
+@extend_schema_view(get=extend_schema(summary="Read a course"))
 class CourseDetailApi(APIView):
     @extend_schema(responses=CourseSerializer)
     def get(self, request: Request, key: str) -> Response:

@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -23,6 +23,7 @@ from eduvault.identity.services import access_token_verify, token_authenticate
 from eduvault.identity.tokens import looks_like_jwt
 from eduvault.kernel.db import released
 from eduvault.kernel.errors import AuthenticationFailed, EduVaultError, InvalidInput, PermissionDenied
+from eduvault.kernel.openapi import documented_paths, problem
 from eduvault.kernel.problems import problem_for
 from eduvault.kernel.validation import whole_number
 from eduvault.pipeline.feed import broadcast
@@ -50,6 +51,7 @@ def _cursor(value: str | None, name: str) -> int:
     return whole_number(value, name) or 0
 
 
+@extend_schema_view(get=extend_schema(summary="Read the change feed from a cursor"))
 class ChangeFeedApi(APIView):
     @extend_schema(
         parameters=[
@@ -160,6 +162,54 @@ async def _console_scope(request: HttpRequest) -> Scope:
     if not (user.is_active and user.is_staff) or site != "same-origin":
         raise PermissionDenied("the console's session opens the stream for staff, from the console's own pages")
     return Scope()
+
+
+documented_paths.add(
+    "/api/v1/stream",
+    {
+        "get": {
+            "operationId": "v1_stream",
+            "summary": "Follow the change feed live (Server-Sent Events)",
+            "description": (
+                "Each change as `id: <cursor>`, `event: change`, `data: <the feed entry's JSON, as in "
+                "GET /api/v1/changes>`; comment lines keep an idle connection open; a client too far "
+                "behind gets `event: resync` with `{\"next_cursor\": …}` and is let go. `Last-Event-ID` "
+                "(or `after`) resumes exactly after that cursor; without either, the stream starts "
+                "with the next change. Credentials: an API token in `Authorization`, a stream ticket "
+                "(`ticket`, from POST /api/v1/stream/tickets, once), or a staff member's console "
+                "session from a page of the same origin."
+            ),
+            "tags": ["v1"],
+            "parameters": [
+                {
+                    "in": "header",
+                    "name": "Last-Event-ID",
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"},
+                    "description": "The last cursor received: the stream resumes after it.",
+                },
+                {"in": "query", "name": "after", "schema": {"type": "integer", "minimum": 0}},
+                {"in": "query", "name": "course", "schema": {"type": "array", "items": {"type": "string"}}},
+                {"in": "query", "name": "kind", "schema": {"type": "array", "items": {"type": "string"}}},
+                {
+                    "in": "query",
+                    "name": "ticket",
+                    "schema": {"type": "string", "pattern": "^evs_"},
+                    "description": "A single-use stream ticket, for clients that cannot send headers.",
+                },
+            ],
+            "security": [{"bearer": []}, {}],
+            "responses": {
+                "200": {
+                    "description": "The stream (text/event-stream), open until the client leaves.",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                "400": problem("A cursor that is not a whole number."),
+                "401": problem("No credential, or one that is not valid (a spent or expired ticket)."),
+                "403": problem("A person's JWT (the stream is for API tokens and the console's staff)."),
+            },
+        }
+    },
+)
 
 
 class StreamTicketApi(APIView):
@@ -318,6 +368,7 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_view(get=extend_schema(summary="List webhook subscriptions"), post=extend_schema(summary="Subscribe a URL to the change feed"))
 class SubscriptionListApi(APIView):
     permission_classes = [IsAdminToken]
 
@@ -346,6 +397,7 @@ class SubscriptionListApi(APIView):
         )
 
 
+@extend_schema_view(get=extend_schema(summary="Read a webhook subscription"), delete=extend_schema(summary="Remove a webhook subscription"))
 class SubscriptionDetailApi(APIView):
     permission_classes = [IsAdminToken]
 
@@ -359,6 +411,7 @@ class SubscriptionDetailApi(APIView):
         return Response(status=204)
 
 
+@extend_schema_view(post=extend_schema(summary="Enable a disabled webhook subscription"))
 class SubscriptionEnableApi(APIView):
     permission_classes = [IsAdminToken]
 
@@ -368,6 +421,7 @@ class SubscriptionEnableApi(APIView):
         return Response(SubscriptionSerializer(_health(subscription.pk)).data)
 
 
+@extend_schema_view(get=extend_schema(summary="A subscription's delivery attempts"))
 class SubscriptionAttemptsApi(ListAPIView):
     """The subscription's delivery attempts, newest first."""
 

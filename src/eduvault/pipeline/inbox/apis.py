@@ -8,7 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -18,11 +18,32 @@ from rest_framework.views import APIView
 from eduvault.identity.permissions import IsAdminToken
 from eduvault.integrations.services import source_get
 from eduvault.kernel.errors import EduVaultError, InvalidInput
+from eduvault.kernel.openapi import documented_paths, problem
 from eduvault.kernel.problems import problem_for
 from eduvault.kernel.validation import MAX_ID
 from eduvault.pipeline.inbox.models import InboundEvent
 from eduvault.pipeline.inbox.selectors import event_get, event_list
 from eduvault.pipeline.inbox.services import event_receive, events_replay
+
+_RECEIVED = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer", "nullable": True},
+        "event_id": {"type": "string", "nullable": True},
+        "status": {"type": "string", "enum": ["accepted", "duplicate"]},
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "event_id": {"type": "string"},
+                    "status": {"type": "string", "enum": ["accepted", "duplicate"]},
+                },
+            },
+        },
+    },
+}
 
 
 @csrf_exempt
@@ -50,6 +71,49 @@ def webhook(request: HttpRequest, source_name: str) -> JsonResponse:
     return JsonResponse(
         {**first, "events": events}, status=202 if any(created for _, created in stored) else 200
     )
+
+
+documented_paths.add(
+    "/api/v1/webhooks/{source_name}",
+    {
+        "post": {
+            "operationId": "v1_webhooks_receive",
+            "summary": "Receive a platform's signed event delivery",
+            "description": (
+                "The source's platform posts its events here, signed as it signs them: Open edX a "
+                "CloudEvent under Standard Webhooks (`webhook-id`, `webhook-timestamp`, "
+                "`webhook-signature`), Canvas Live Events signed by its key set, Discourse with "
+                "`X-Discourse-Event-Signature`. The signature, not a token, authenticates it; it is "
+                "checked in constant time before the body is parsed. 202 once its events are "
+                "committed to the inbox, 200 when every one was stored before (a redelivery)."
+            ),
+            "tags": ["v1"],
+            "parameters": [
+                {"in": "path", "name": "source_name", "required": True, "schema": {"type": "string"}},
+                {"in": "header", "name": "webhook-id", "schema": {"type": "string"}},
+                {"in": "header", "name": "webhook-timestamp", "schema": {"type": "string"}},
+                {"in": "header", "name": "webhook-signature", "schema": {"type": "string"}},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"type": "object", "additionalProperties": {}}},
+                    "application/cloudevents+json": {"schema": {"type": "object", "additionalProperties": {}}},
+                },
+            },
+            "security": [{}],
+            "responses": {
+                "200": {"description": "Every event was stored before.", "content": {"application/json": {"schema": _RECEIVED}}},
+                "202": {"description": "Accepted into the inbox.", "content": {"application/json": {"schema": _RECEIVED}}},
+                "400": problem("A body that is empty or not the platform's event."),
+                "401": problem("A missing, stale or wrong signature."),
+                "404": problem("No source of that name."),
+                "411": problem("No Content-Length and not chunked."),
+                "413": problem("A body over EDUVAULT_MAX_REQUEST_BYTES."),
+            },
+        }
+    },
+)
 
 
 class LengthRequired(InvalidInput):
@@ -95,6 +159,7 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_view(get=extend_schema(summary="List inbound events"))
 class EventListApi(ListAPIView):
     """Inbox events, newest first; filter with ``status``, ``source`` and ``course``."""
 
@@ -110,6 +175,7 @@ class EventListApi(ListAPIView):
         )
 
 
+@extend_schema_view(get=extend_schema(summary="Read an inbound event and its attempts"))
 class EventDetailApi(APIView):
     permission_classes = [IsAdminToken]
 
@@ -131,6 +197,7 @@ class ReplaySerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_view(post=extend_schema(summary="Replay inbound events by ids or filter"))
 class EventReplayApi(APIView):
     """Replay events: ``{"ids": [...]}`` or ``{"status": "dead", "source": "lms"}``."""
 
@@ -151,6 +218,7 @@ class EventReplayApi(APIView):
         return Response({"replayed": [e.pk for e in replayed]}, status=202)
 
 
+@extend_schema_view(post=extend_schema(summary="Replay one inbound event"))
 class EventReplayOneApi(APIView):
     permission_classes = [IsAdminToken]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -53,6 +53,7 @@ class DeliveryDetailSerializer(DeliverySerializer):
         fields = [*DeliverySerializer.Meta.fields, "payload", "attempt_log"]
 
 
+@extend_schema_view(get=extend_schema(summary="List deliveries"))
 class DeliveryListApi(ListAPIView):
     """Deliveries, newest first; filter with ``status``, ``target`` and ``channel``."""
 
@@ -66,6 +67,7 @@ class DeliveryListApi(ListAPIView):
         )
 
 
+@extend_schema_view(get=extend_schema(summary="Read a delivery and its attempts"))
 class DeliveryDetailApi(APIView):
     permission_classes = [IsAdminToken]
 
@@ -87,6 +89,7 @@ class DeliveryReplaySerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_view(post=extend_schema(summary="Replay deliveries by ids or filter"))
 class DeliveryReplayApi(APIView):
     """Replay deliveries: ``{"ids": [...]}`` or ``{"status": "dead", "target": "subscription:3"}``."""
 
@@ -105,6 +108,7 @@ class DeliveryReplayApi(APIView):
         return Response({"replayed": [d.pk for d in replayed]}, status=202)
 
 
+@extend_schema_view(post=extend_schema(summary="Replay one delivery"))
 class DeliveryReplayOneApi(APIView):
     permission_classes = [IsAdminToken]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -291,6 +291,7 @@ class PoliciesOutput(serializers.Serializer):
 # -- records ---------------------------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(summary="List learner records"))
 class RecordListApi(ListAPIView):
     """Records, most recently changed first: every record for admins, those within its scopes
     for a consumer token, a person's own for a signed-in learner or instructor."""
@@ -323,6 +324,7 @@ class RecordListApi(ListAPIView):
         return _scoped(self.request, rows)
 
 
+@extend_schema_view(get=extend_schema(summary="Read a learner record with conflicts and history"))
 class RecordDetailApi(APIView):
     permission_classes = [RecordReaders]
 
@@ -371,6 +373,7 @@ class SettleInput(serializers.Serializer):
     value = ScalarField(help_text="the value every platform holding the record is to have")
 
 
+@extend_schema_view(post=extend_schema(summary="Settle a field of a record"))
 class RecordSettleApi(APIView):
     permission_classes = [Admin]
 
@@ -394,6 +397,7 @@ class RecordSettleApi(APIView):
 # -- people ------------------------------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(summary="List people"))
 class PeopleListApi(ListAPIView):
     """People (not those merged into another), by name."""
 
@@ -418,6 +422,7 @@ class PeopleListApi(ListAPIView):
         return selectors.people_list(search=search)
 
 
+@extend_schema_view(get=extend_schema(summary="Read a person with identities and enrollments"))
 class PersonDetailApi(APIView):
     permission_classes = [Admin]
 
@@ -448,6 +453,7 @@ class MergeInput(serializers.Serializer):
     )
 
 
+@extend_schema_view(post=extend_schema(summary="Merge two people into one"))
 class PeopleMergeApi(APIView):
     permission_classes = [Admin]
 
@@ -470,6 +476,7 @@ class PeopleMergeApi(APIView):
 # -- identities ------------------------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(summary="List identities on every platform"))
 class IdentityListApi(ListAPIView):
     """Identities on every platform, most recently changed first."""
 
@@ -507,6 +514,7 @@ class IdentityLinkInput(serializers.Serializer):
     person = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="the person it is")
 
 
+@extend_schema_view(post=extend_schema(summary="Link an identity to a person"))
 class IdentityLinkApi(APIView):
     permission_classes = [Admin]
 
@@ -521,6 +529,7 @@ class IdentityLinkApi(APIView):
         return Response(_identity_changed(event, identity_id))
 
 
+@extend_schema_view(post=extend_schema(summary="Unlink an identity from its person"))
 class IdentityUnlinkApi(APIView):
     permission_classes = [Admin]
 
@@ -534,6 +543,7 @@ class IdentityUnlinkApi(APIView):
         return Response(_identity_changed(event, identity_id))
 
 
+@extend_schema_view(post=extend_schema(summary="Make a held identity a new person"))
 class IdentityNewPersonApi(APIView):
     permission_classes = [Admin]
 
@@ -547,6 +557,7 @@ class IdentityNewPersonApi(APIView):
         return Response(_identity_changed(event, identity_id), status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(summary="The identity audit"))
 class IdentityEventListApi(APIView):
     permission_classes = [Admin]
 
@@ -571,6 +582,7 @@ class IdentityEventListApi(APIView):
         return Response({"results": [selectors.identity_event_data(e) for e in rows]})
 
 
+@extend_schema_view(post=extend_schema(summary="Undo an identity event"))
 class IdentityEventUndoApi(APIView):
     permission_classes = [Admin]
 
@@ -600,6 +612,7 @@ def _enrollment_course(data: dict[str, Any]) -> Any:
     return course_get(key=data["course"], source=data.get("source"))
 
 
+@extend_schema_view(get=extend_schema(summary="List enrollments"), post=extend_schema(summary="Enroll an account in a course"), delete=extend_schema(summary="Remove an account from a course"))
 class EnrollmentListApi(ListAPIView):
     """Enrollments, by course: who is enrolled where, as what, in which state."""
 
@@ -668,6 +681,7 @@ class EnrollmentListApi(ListAPIView):
 # -- policies ----------------------------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(summary="The source-of-truth policies in force"))
 class PoliciesApi(APIView):
     permission_classes = [Admin]
 

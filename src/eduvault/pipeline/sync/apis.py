@@ -6,7 +6,7 @@ from pathlib import PurePath
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -68,6 +68,7 @@ class ChangeSerializer(serializers.ModelSerializer):
         fields = ["cursor", "run", "seq", "op", "kind", "id", "before", "after"]
 
 
+@extend_schema_view(get=extend_schema(summary="List a course's sync runs"))
 class CourseRunsApi(ListAPIView):
     serializer_class = SyncRunSerializer
 
@@ -84,12 +85,14 @@ def run_for(request: Request, run_id: int) -> SyncRun:
     return run
 
 
+@extend_schema_view(get=extend_schema(summary="Read a sync run"))
 class RunDetailApi(APIView):
     @extend_schema(responses=SyncRunSerializer)
     def get(self, request: Request, run_id: int) -> Response:
         return Response(SyncRunSerializer(run_for(request, run_id), context={"request": request}).data)
 
 
+@extend_schema_view(get=extend_schema(summary="The changes a sync run applied"))
 class RunChangesApi(ListAPIView):
     serializer_class = ChangeSerializer
 
@@ -97,6 +100,7 @@ class RunChangesApi(ListAPIView):
         return run_changes(run=run_for(self.request, self.kwargs["run_id"]))
 
 
+@extend_schema_view(get=extend_schema(summary="Read a course's tree, now or at a version"))
 class CourseTreeApi(APIView):
     @extend_schema(
         parameters=[
