@@ -186,6 +186,12 @@ def test_the_openapi_schema_passes_strict_validation_and_every_operation_has_a_s
     assert [f"{m} {p}" for m, p, o in operations if not o.get("summary", "").strip()] == []
     summaries = [o["summary"] for _, _, o in operations]
     assert len(set(summaries)) == len(summaries), "two operations share a summary"
+    # an answer's shape, one per question type, each with an example
+    from eduvault.cores.grading import question_types
+
+    shapes = schema["components"]["schemas"]["AnswerInput"]["properties"]["answer"]["anyOf"]
+    assert [shape["title"] for shape in shapes] == question_types()
+    assert all("example" in shape and shape.get("description") for shape in shapes)
 
 
 def free_port() -> int:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from eduvault.cores.grading import (
     Grade,
@@ -22,10 +23,11 @@ from eduvault.cores.grading import (
     solution,
     unregister,
 )
-from eduvault.cores.grading.base import Spec
+from eduvault.cores.grading.base import Spec, answer_shapes
 from eduvault.kernel.errors import InvalidAnswer, InvalidQuestion
 
 from .helpers import SECRET_KEYS, keys_of
+from .strategies import questions
 
 
 class TrueFalseBody(Spec):
@@ -40,6 +42,8 @@ def true_false() -> Iterator[type[Grader[Any]]]:
     class TrueFalseGrader(Grader[TrueFalseBody]):
         type = "true_false"
         Body = TrueFalseBody
+        answer_schema = {"type": "boolean", "description": "True or false."}
+        answer_example = True
 
         def validate(self, body: TrueFalseBody) -> list[str]:
             if body.feedback_true and body.feedback_true == body.feedback_false:
@@ -171,3 +175,37 @@ def test_grades_are_within_bounds():
         Grade(1.5, True)
     with pytest.raises(ValueError):
         Grade(-0.1, False)
+
+
+def test_a_type_must_say_what_its_answers_look_like():
+    class Quiet(Spec):
+        x: int = 0
+
+    class ShapelessGrader(Grader[Quiet]):
+        type = "shapeless"
+        Body = Quiet
+
+        def check_answer(self, body, answer):
+            return answer
+
+        def grade(self, body, answer):
+            return Grade(1.0, True)
+
+        def solution(self, body):
+            return None
+
+    with pytest.raises(ValueError, match="answer_schema and answer_example"):
+        register(ShapelessGrader)
+    assert "shapeless" not in question_types()
+
+
+@settings(max_examples=150, deadline=None)
+@given(questions())
+def test_every_solution_has_its_types_answer_shape(document):
+    """The shape the API documents for a type's answers fits the answers the type takes."""
+    import jsonschema
+
+    q = parse_question(document)
+    schema, example = answer_shapes()[q.type]
+    jsonschema.validate(solution(q), schema)
+    jsonschema.validate(example, schema)

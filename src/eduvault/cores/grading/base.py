@@ -9,6 +9,8 @@ registration::
     class TrueFalseGrader(Grader):
         type = "true_false"
         Body = TrueFalseBody
+        answer_schema = {"type": "boolean"}
+        answer_example = True
         ...
 
 and nothing else in the engine changes.
@@ -72,6 +74,10 @@ class Grader(ABC, Generic[B]):
     type: ClassVar[str]
     #: The type-specific fields of the question document (``extra="forbid"``).
     Body: ClassVar[builtins.type[BaseModel]]
+    #: The shape of an answer to this type, as JSON Schema (OpenAPI 3.0's dialect), and an
+    #: answer of that shape: the API documents one per type.
+    answer_schema: ClassVar[dict[str, Any]]
+    answer_example: ClassVar[Any]
 
     @abstractmethod
     def check_answer(self, body: B, answer: Any) -> Any:
@@ -124,6 +130,8 @@ def register(cls: G) -> G:
     existing = _REGISTRY.get(name)
     if existing is not None and type(existing).__qualname__ != cls.__qualname__:
         raise ValueError(f"question type {name!r} is already registered by {type(existing).__name__}")
+    if not isinstance(getattr(cls, "answer_schema", None), dict) or not hasattr(cls, "answer_example"):
+        raise ValueError(f"{cls.__name__} must say what its answers look like: answer_schema and answer_example")
     _REGISTRY[name] = cls()
     return cls
 
@@ -131,6 +139,11 @@ def register(cls: G) -> G:
 def unregister(type_name: str) -> None:
     """Remove a registered type (for tests and plug-ins); unknown names are ignored."""
     _REGISTRY.pop(type_name, None)
+
+
+def answer_shapes() -> dict[str, tuple[dict[str, Any], Any]]:
+    """Every registered type's answer schema and example, by type."""
+    return {name: (g.answer_schema, g.answer_example) for name, g in sorted(_REGISTRY.items())}
 
 
 def question_types() -> list[str]:

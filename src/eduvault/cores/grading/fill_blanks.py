@@ -63,6 +63,8 @@ class FillBlanksBody(Spec):
 class FillBlanksGrader(Grader[FillBlanksBody]):
     type = "fill_blanks"
     Body = FillBlanksBody
+    answer_schema = {"type": "object", "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "number"}], "nullable": True}, "description": "Blank id -> the text (or number) written in it; a blank left out, or null, is unanswered."}
+    answer_example = {"b1": "Lilongwe", "b2": 3}
 
     def validate(self, body: FillBlanksBody) -> list[str]:
         problems = duplicate_ids((f"blanks[{i}].id", b.id) for i, b in enumerate(body.blanks))

@@ -30,6 +30,8 @@ class MatchingBody(Spec):
 class MatchingGrader(Grader[MatchingBody]):
     type = "matching"
     Body = MatchingBody
+    answer_schema = {"type": "object", "additionalProperties": {"type": "string", "nullable": True}, "description": "Prompt id -> the id of the option matched to it; a prompt left out, or null, is unanswered."}
+    answer_example = {"p1": "o2", "p2": "o1"}
 
     def validate(self, body: MatchingBody) -> list[str]:
         problems = duplicate_ids(

@@ -63,6 +63,8 @@ def clamp_score(score: float) -> float:
 class MultipleResponseGrader(Grader[MultipleResponseBody]):
     type = "multiple_response"
     Body = MultipleResponseBody
+    answer_schema = {"type": "array", "items": {"type": "string"}, "description": "The ids of every choice picked (none: an empty list)."}
+    answer_example = ["a", "c"]
 
     def validate(self, body: MultipleResponseBody) -> list[str]:
         problems = duplicate_ids((f"choices[{i}].id", c.id) for i, c in enumerate(body.choices))

@@ -189,6 +189,8 @@ def check_number(answer: Any, what: str = "the answer") -> float:
 class NumericGrader(Grader[NumericBody]):
     type = "numeric"
     Body = NumericBody
+    answer_schema = {"oneOf": [{"type": "number"}, {"type": "string", "maxLength": MAX_NUMBER_LENGTH}], "description": "A number, or a decimal number written as a string (\"12.5\", \"-3e2\")."}
+    answer_example = 12.5
 
     def validate(self, body: NumericBody) -> list[str]:
         return numeric_problems(body)

@@ -28,6 +28,8 @@ class OrderingBody(Spec):
 class OrderingGrader(Grader[OrderingBody]):
     type = "ordering"
     Body = OrderingBody
+    answer_schema = {"type": "array", "items": {"type": "string"}, "description": "The item ids in the order chosen."}
+    answer_example = ["c", "a", "b"]
 
     def validate(self, body: OrderingBody) -> list[str]:
         return duplicate_ids((f"items[{i}].id", item.id) for i, item in enumerate(body.items))

@@ -38,6 +38,8 @@ def present_choices(choices: list[Any], rng: random.Random, shuffle: bool) -> li
 class SingleChoiceGrader(Grader[SingleChoiceBody]):
     type = "single_choice"
     Body = SingleChoiceBody
+    answer_schema = {"type": "string", "description": "The id of the choice."}
+    answer_example = "b"
 
     def validate(self, body: SingleChoiceBody) -> list[str]:
         problems = duplicate_ids((f"choices[{i}].id", c.id) for i, c in enumerate(body.choices))

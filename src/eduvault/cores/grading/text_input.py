@@ -160,6 +160,8 @@ def check_text(answer: Any, what: str = "the answer") -> str:
 class TextInputGrader(Grader[TextInputBody]):
     type = "text_input"
     Body = TextInputBody
+    answer_schema = {"type": "string", "description": "The text typed."}
+    answer_example = "photosynthesis"
 
     def validate(self, body: TextInputBody) -> list[str]:
         return text_problems(body) + pattern_budget_problems(patterns_of(body), "answers")

@@ -9,13 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eduvault.cores.grading import question_schema, question_types
+from eduvault.cores.grading.base import answer_shapes
 from eduvault.identity.models import Role
 from eduvault.identity.permissions import Admin, AnyPerson, Staff, caller_person, caller_role
 from eduvault.identity.tokens import SignedIn
@@ -432,6 +439,19 @@ class AttemptDetailApi(APIView):
         return Response(selectors.attempt_data(attempt, person=person))
 
 
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"title": name, **schema, "example": example} for name, (schema, example) in answer_shapes().items()
+        ],
+        "nullable": True,
+        "description": "The answer, in the shape of the question's type (each type's shape is one of these).",
+    }
+)
+class AnswerField(serializers.JSONField):
+    """A learner's answer: its shape is the question type's (see ``Grader.answer_schema``)."""
+
+
 class AnswerApi(APIView):
     # The handler authenticates and reads the body itself (one implementation with the lean
     # route `eduvault serve` answers this path with): DRF only routes and documents it.
@@ -441,7 +461,7 @@ class AnswerApi(APIView):
     class AnswerInput(serializers.Serializer):
         client_id = serializers.CharField(max_length=100, help_text="New for each answer; a retry sends it again.")
         question = serializers.CharField(max_length=100, help_text="The question's id in the attempt.")
-        answer = serializers.JSONField(allow_null=True, help_text="In the question type's answer format.")
+        answer = AnswerField(allow_null=True)
 
     @extend_schema(
         summary="Answer one question of an attempt",
