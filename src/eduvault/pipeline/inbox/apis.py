@@ -96,10 +96,8 @@ documented_paths.add(
             ],
             "requestBody": {
                 "required": True,
-                "content": {
-                    "application/json": {"schema": {"type": "object", "additionalProperties": {}}},
-                    "application/cloudevents+json": {"schema": {"type": "object", "additionalProperties": {}}},
-                },
+                "description": "The platform's event as it sends it (any JSON content type).",
+                "content": {"application/json": {"schema": {"type": "object", "additionalProperties": {}}}},
             },
             "security": [{}],
             "responses": {
