@@ -19,7 +19,6 @@ front of a WSGI application (`eduvault serve`'s threads).
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,12 +29,11 @@ from django.conf import settings
 from django.core import signals
 
 from eduvault.kernel.errors import EduVaultError, InvalidInput
+from eduvault.kernel.middleware import request_context_bind
 from eduvault.kernel.problems import problem_body, problem_for
 from eduvault.kernel.registry import Registry
 
 log = structlog.get_logger(__name__)
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 #: What Django's security and clickjacking middleware add to every response.
 SECURITY_HEADERS = (
@@ -118,19 +116,28 @@ class _TooLarge(EduVaultError):
         super().__init__(f"{what}; at most {limit:,} bytes are accepted.")
 
 
-def serve(handler: Handler, request: LeanRequest) -> tuple[int, list[tuple[str, str]], bytes]:
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+
+def _problem(exc: Exception, path: str) -> Answer:
+    """The problem ``exc`` is, by :func:`problem_for` (one rendering of every error, as
+    everywhere else); called while it is being handled, so a bug is logged with its trace."""
+    response = problem_for(exc, path)
+    if response is None:
+        log.exception("api.error", path=path)
+        body = orjson.dumps(problem_body(500, "Internal server error", "Something went wrong on our side."))
+        return 500, [("Content-Type", "application/problem+json")], body
+    headers = [(k, v) for k, v in response.items() if k.lower() != "content-length"]
+    return response.status_code, headers, response.content
+
+
+def serve(handler: Handler, request: LeanRequest) -> Answer:
     """Run ``handler``: its answer, or the problem it raised, as status, headers and body."""
     try:
         status, payload = handler(request)
         return status, [("Content-Type", "application/json")], orjson.dumps(payload)
-    except Exception as exc:  # one rendering of every error, as everywhere else
-        response = problem_for(exc, request.path)
-        if response is None:
-            log.exception("api.error", path=request.path)
-            body = orjson.dumps(problem_body(500, "Internal server error", "Something went wrong on our side."))
-            return 500, [("Content-Type", "application/problem+json")], body
-        headers = [(k, v) for k, v in response.items() if k.lower() != "content-length"]
-        return response.status_code, headers, response.content
+    except Exception as exc:
+        return _problem(exc, request.path)
 
 
 def lean_wsgi(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -152,17 +159,14 @@ def lean_wsgi(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[byt
 def _answer(
     route: LeanRoute, match: re.Match[str], environ: dict[str, Any], start_response: Callable[..., Any]
 ) -> Iterable[bytes]:
-    incoming = environ.get("HTTP_X_REQUEST_ID", "")
-    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=request_id)
+    request_id = request_context_bind(environ.get("HTTP_X_REQUEST_ID", ""))
     signals.request_started.send(sender=LeanRoute, environ=environ)
     try:
         path = environ.get("PATH_INFO", "")
         try:
             request = LeanRequest(path, match.groupdict(), _headers_of(environ), _read_body(environ))
         except EduVaultError as exc:
-            status, headers, body = serve(_raise(exc), LeanRequest(path, {}, {}, b""))
+            status, headers, body = _problem(exc, path)
         else:
             status, headers, body = serve(route.handler, request)
     finally:
@@ -173,9 +177,3 @@ def _answer(
     )
     return [body]
 
-
-def _raise(exc: Exception) -> Handler:
-    def handler(request: LeanRequest) -> tuple[int, Any]:
-        raise exc
-
-    return handler

@@ -51,16 +51,21 @@ class _DualMode:
         return response
 
 
+def request_context_bind(incoming: str) -> str:
+    """The request's id (the caller's ``X-Request-ID`` if sane, else a new one), bound to
+    the logging context from now on."""
+    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    return request_id
+
+
 class RequestContextMiddleware(_DualMode):
     """Bind a request id (the caller's ``X-Request-ID`` if sane, else a new one) to the
     logging context, and echo it in the response."""
 
     def before(self, request: HttpRequest) -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id  # type: ignore[attr-defined]
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request.request_id = request_context_bind(request.headers.get("X-Request-ID", ""))  # type: ignore[attr-defined]
 
     def after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from eduvault.identity.models import Role
 from eduvault.identity.tokens import SignedIn
 from eduvault.kernel.errors import AssessmentNotFound, PersonNotFound
 from eduvault.learning.assessments.models import Assessment, Attempt, Mastery, Question, Response
-from eduvault.learning.assessments.services import mastery_rule_for, question_parsed
+from eduvault.learning.assessments.services import mastery_rule_for, question_parsed, seconds_left
 from eduvault.pipeline.content.models import Course
 
 EXPORT_FORMAT = "eduvault.questions/1"
@@ -200,7 +200,7 @@ def attempt_data(attempt: Attempt, *, person: SignedIn) -> dict[str, Any]:
         "questions": questions,
     }
     if attempt.ends_at is not None and open_:
-        data["seconds_remaining"] = max(0, int((attempt.ends_at - now).total_seconds()))
+        data["seconds_remaining"] = seconds_left(attempt.ends_at, now)
     if not open_:
         data.update(
             submitted_at=_iso(attempt.submitted_at),

@@ -586,10 +586,10 @@ def attempt_answer(
     *, attempt_id: Any, person: SignedIn, client_id: str, question: str, answer: Any
 ) -> AnswerOutcome:
     """Record (and grade) one answer. Idempotent by ``client_id``: the same answer sent
-    again returns the first result and counts once. One transaction of two statements
-    (:mod:`.answering`): lock the attempt while reading the answer stored under the client
-    id and the question's response (answers to one attempt are serialized, so a duplicate
-    waits and finds the first), then update the response and insert the answer; an attempt
+    again returns the first result and counts once. One transaction (:mod:`.answering`):
+    lock the attempt (answers to one attempt are serialized), then read the answer stored
+    under the client id and the question's response (after the lock, so a duplicate that
+    waited finds the first), then update the response and insert the answer; an attempt
     found past its deadline is closed at the deadline instead (lazy expiry) and the answer
     refused."""
     if not isinstance(client_id, str) or not (1 <= len(client_id) <= 100):
@@ -654,7 +654,7 @@ def _answer_locked(
         result = {"recorded": True, "tries": tries}
     result = {"client_id": client_id, "question": question, **result}
     if locked.ends_at is not None:
-        result["seconds_remaining"] = max(0, int((locked.ends_at - now).total_seconds()))
+        result["seconds_remaining"] = seconds_left(locked.ends_at, now)
     answers.record(
         attempt_id=locked.attempt_id,
         recorded=answering.Recorded(
@@ -675,10 +675,10 @@ def _answer_locked(
     return AnswerOutcome(result, repeated=False)
 
 
-def _seconds_left(attempt: Attempt, now: datetime) -> int:
-    if attempt.ends_at is None:
-        return 0
-    return max(0, int((attempt.ends_at - now).total_seconds()))
+def seconds_left(ends_at: datetime, now: datetime) -> int:
+    """Whole seconds from ``now`` to ``ends_at`` (0 once past): what clients are told, never
+    a timestamp."""
+    return max(0, int((ends_at - now).total_seconds()))
 
 
 def attempt_submit(*, attempt_id: Any, person: SignedIn) -> Attempt:
