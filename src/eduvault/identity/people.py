@@ -57,6 +57,15 @@ class Account:
 # -- Edu Vault's own accounts ----------------------------------------------------------------------
 
 
+def person_for_user_id(*, user_id: int) -> Person:
+    """The person of the Edu Vault account ``user_id`` (one query once it exists; see
+    :func:`person_for_user`)."""
+    person = Person.objects.filter(user_id=user_id).first()
+    if person is not None:
+        return person
+    return person_for_user(user=get_user_model().objects.get(pk=user_id))
+
+
 def person_for_user(*, user: AbstractBaseUser) -> Person:
     """The person of an Edu Vault account (created with its ``eduvault`` identity the first
     time it is asked for)."""

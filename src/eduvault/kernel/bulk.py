@@ -30,6 +30,9 @@ _PG_TYPES = {
     "JSONField": "jsonb",
     "DateTimeField": "timestamptz",
     "BooleanField": "boolean",
+    "FloatField": "double precision",
+    "PositiveSmallIntegerField": "integer",
+    "SmallIntegerField": "smallint",
 }
 
 

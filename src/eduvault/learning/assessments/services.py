@@ -28,10 +28,11 @@ from django.utils import timezone
 from eduvault.cores.grading import Question as ParsedQuestion
 from eduvault.cores.grading import draw, grade_try, parse_question, reveal
 from eduvault.cores.mastery import DEFAULT_PARAMS, BktParams, fit_parameters, rule_from_spec, trace, update
-from eduvault.identity.models import Role
-from eduvault.identity.people import person_for_user
+from eduvault.identity.models import Person, Role
+from eduvault.identity.people import person_for_user_id
 from eduvault.identity.tokens import SignedIn
 from eduvault.integrations.services import source_get
+from eduvault.kernel import bulk
 from eduvault.kernel.errors import (
     AssessmentNotFound,
     AssessmentUnavailable,
@@ -61,7 +62,7 @@ from eduvault.pipeline.content.models import Course, Node
 from eduvault.pipeline.records.enrollments import enrollment_ensure
 from eduvault.pipeline.records.links import object_link_remove, object_link_set
 from eduvault.pipeline.records.models import ObjectLink
-from eduvault.pipeline.records.services import record_local_change
+from eduvault.pipeline.records.services import LocalChange, record_local_changes
 
 log = structlog.get_logger(__name__)
 
@@ -639,7 +640,7 @@ def _answer_locked(
         shown = reveal(parsed, tried, wrong_tries=wrong_tries, final=done)
         result = {**shown, "tries": tries, "tries_left": max(0, locked.max_tries - tries), "done": done}
         if try_number == 1:
-            _mastery_observe(
+            newly = _mastery_observe(
                 learner_id=locked.learner_id,
                 course_id=locked.course_id,
                 outcomes={place.subtopic: [tried.correct]},
@@ -650,6 +651,14 @@ def _answer_locked(
                     mastery_rule=locked.mastery_rule,
                 ),
             )
+            if newly:
+                record_local_changes(
+                    changes=_mastery_changes(
+                        newly,
+                        course=Course.objects.get(pk=locked.course_id),
+                        person=person_for_user_id(user_id=locked.learner_id),
+                    )
+                )
     else:
         result = {"recorded": True, "tries": tries}
     result = {"client_id": client_id, "question": question, **result}
@@ -710,18 +719,26 @@ def _close(attempt: Attempt, *, at: datetime, closed_by: str) -> None:
     attempt.max_score = round(possible, 6)
     attempt.passed = possible > 0 and earned / possible >= assessment.passing_threshold - 1e-9
     attempt.save(update_fields=["status", "submitted_at", "closed_by", "score", "max_score", "passed"])
+    newly: list[tuple[Mastery, Any]] = []
     if assessment.feedback == Assessment.Feedback.ON_SUBMIT:
         outcomes: dict[str, list[bool]] = defaultdict(list)
         for response in responses:
             if response.tries:
                 outcomes[response.question.subtopic].append(response.correct)
-        _mastery_observe(
+        newly = _mastery_observe(
             learner_id=attempt.learner_id,
             course_id=assessment.course_id,
             outcomes=outcomes,
             assessment=assessment,
         )
-    attempt_grade_publish(attempt=attempt, at=at)
+    # The grade and the masteries it settles: one batch of the records hub.
+    person = person_for_user_id(user_id=attempt.learner_id)
+    record_local_changes(
+        changes=[
+            *_mastery_changes(newly, course=assessment.course, person=person),
+            _grade_change(attempt, at=at, person=person),
+        ]
+    )
     log.info(
         "attempt.submitted",
         attempt_id=str(attempt.pk),
@@ -741,15 +758,19 @@ def attempt_close(*, attempt: Attempt, at: datetime, closed_by: str) -> None:
 
 def attempt_grade_publish(*, attempt: Attempt, at: datetime) -> None:
     """A submitted attempt's grade as a record of the hub (critical in the feed)."""
+    person = person_for_user_id(user_id=attempt.learner_id)
+    record_local_changes(changes=[_grade_change(attempt, at=at, person=person)])
+
+
+def _grade_change(attempt: Attempt, *, at: datetime, person: Person) -> LocalChange:
     assessment = attempt.assessment
     earned, possible = attempt.score or 0.0, attempt.max_score
     closed_by = attempt.closed_by
-    learner = get_user_model().objects.get(pk=attempt.learner_id)
-    record_local_change(
+    return LocalChange(
         kind="exam_result" if assessment.kind == Assessment.Kind.EXAM else "grade",
         course=assessment.course,
         object=f"assessment:{assessment.pk}",
-        person=person_for_user(user=learner),
+        person=person,
         title=assessment.title,
         actor=closed_by,
         at=at.timestamp(),
@@ -824,14 +845,16 @@ def mastery_rule_for(spec: dict[str, Any] | None) -> Any:
 
 def _mastery_observe(
     *, learner_id: int, course_id: int, outcomes: dict[str, list[bool]], assessment: Assessment
-) -> None:
-    """Update the learner's knowledge of each subtopic with graded answers, in order; a
-    subtopic newly mastered is announced in the feed. A few statements whatever the number of
-    subtopics (an exam's submission updates all of its subtopics at once): the parameters,
-    the rules, the rows locked (made first where missing), and the rows written."""
+) -> list[tuple[Mastery, Any]]:
+    """Update the learner's knowledge of each subtopic with graded answers, in order.
+    Returns the rows newly mastered, with their rules, for the caller to announce
+    (:func:`_mastery_changes`, with the other changes of its transaction). A few statements
+    whatever the number of subtopics (an exam's submission updates all of its subtopics at
+    once): the parameters, the rules, the rows locked (made first where missing), and the
+    rows written."""
     subtopics = sorted(s for s, answers in outcomes.items() if answers)
     if not subtopics:
-        return
+        return []
     params = {
         row.subtopic: BktParams(prior=row.prior, learn=row.learn, guess=row.guess, slip=row.slip)
         for row in SkillParameters.objects.filter(course_id=course_id, subtopic__in=subtopics)
@@ -863,6 +886,7 @@ def _mastery_observe(
         )
         rows.update({row.subtopic: row for row in mine.select_for_update().filter(subtopic__in=missing)})
     now = timezone.now()
+    newly = []
     for subtopic in subtopics:
         answers, row = outcomes[subtopic], rows[subtopic]
         p = row.p_known
@@ -873,35 +897,59 @@ def _mastery_observe(
         row.correct += sum(answers)
         row.recent = (list(row.recent) + [bool(a) for a in answers])[-RECENT_KEEP:]
         row.updated_at = now
-        _mastered_check(row, mastery_rule_for(specs.get(subtopic)))
-    Mastery.objects.bulk_update(
-        list(rows.values()), ["p_known", "answers", "correct", "recent", "mastered", "mastered_at", "updated_at"]
+        rule = mastery_rule_for(specs.get(subtopic))
+        if _mastered_check(row, rule):
+            newly.append((row, rule))
+    bulk.update_rows(
+        Mastery,
+        [
+            {
+                "id": row.pk,
+                "p_known": row.p_known,
+                "answers": row.answers,
+                "correct": row.correct,
+                "recent": row.recent,
+                "mastered": row.mastered,
+                "mastered_at": row.mastered_at.isoformat() if row.mastered_at else None,
+                "updated_at": now.isoformat(),
+            }
+            for row in rows.values()
+        ],
     )
+    return newly
 
 
-def _mastered_check(row: Mastery, rule: Any) -> None:
-    """Mark a mastery row mastered (once) when its rule says so, and announce it."""
+def _mastered_check(row: Mastery, rule: Any) -> bool:
+    """Mark a mastery row mastered (once) when its rule says so: whether it is newly."""
     if row.mastered or not rule.mastered(
         p_known=row.p_known, recent=row.recent[-rule.window :] if rule.window else []
     ):
-        return
+        return False
     row.mastered = True
     row.mastered_at = timezone.now()
-    record_local_change(
-        kind="mastery",
-        course=Course.objects.get(pk=row.course_id),
-        object=f"subtopic:{row.subtopic}",
-        person=person_for_user(user=get_user_model().objects.get(pk=row.learner_id)),
-        title=row.subtopic,
-        actor="mastery",
-        fields={
-            "mastered": True,
-            "p_known": round(row.p_known, 6),
-            "answers": row.answers,
-            "rule": rule.to_spec(),
-            "mastered_at": row.mastered_at.isoformat(),
-        },
-    )
+    return True
+
+
+def _mastery_changes(newly: Iterable[tuple[Mastery, Any]], *, course: Course, person: Person) -> list[LocalChange]:
+    """The records hub's announcements of subtopics newly mastered."""
+    return [
+        LocalChange(
+            kind="mastery",
+            course=course,
+            object=f"subtopic:{row.subtopic}",
+            person=person,
+            title=row.subtopic,
+            actor="mastery",
+            fields={
+                "mastered": True,
+                "p_known": round(row.p_known, 6),
+                "answers": row.answers,
+                "rule": rule.to_spec(),
+                "mastered_at": row.mastered_at.isoformat(),
+            },
+        )
+        for row, rule in newly
+    ]
 
 
 def mastery_retrace(*, learner_id: int, course_id: int, subtopics: Iterable[str]) -> int:
@@ -911,6 +959,7 @@ def mastery_retrace(*, learner_id: int, course_id: int, subtopics: Iterable[str]
     course = Course.objects.get(pk=course_id)
     observations = mastery_observations(course=course, learner_id=learner_id)
     written = 0
+    newly = []
     for subtopic in sorted(set(subtopics)):
         sequence = observations.get((course_id, subtopic), {}).get(learner_id, [])
         if not sequence:
@@ -925,9 +974,13 @@ def mastery_retrace(*, learner_id: int, course_id: int, subtopics: Iterable[str]
         row.answers = len(sequence)
         row.correct = sum(sequence)
         row.recent = [bool(c) for c in sequence[-RECENT_KEEP:]]
-        _mastered_check(row, rule)
+        if _mastered_check(row, rule):
+            newly.append((row, rule))
         row.save()
         written += 1
+    if newly:
+        person = person_for_user_id(user_id=learner_id)
+        record_local_changes(changes=_mastery_changes(newly, course=course, person=person))
     return written
 
 

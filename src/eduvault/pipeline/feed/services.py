@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from eduvault.kernel import bulk
@@ -26,16 +25,26 @@ def feed_reserve(count: int) -> int:
     first. The counter row stays locked until the transaction ends (see FeedCounter)."""
     if not connection.in_atomic_block:
         raise RuntimeError("feed cursors are reserved inside the transaction that writes the entries")
-    updated = FeedCounter.objects.filter(pk=1).update(head=F("head") + count)
-    if not updated:  # a database whose counter row was never created
-        FeedCounter.objects.get_or_create(pk=1, defaults={"head": 0})
-        FeedCounter.objects.filter(pk=1).update(head=F("head") + count)
-    head = FeedCounter.objects.filter(pk=1).values_list("head", flat=True).get()
-    transaction.on_commit(lambda: broadcast.announce(head))
+    table = connection.ops.quote_name(FeedCounter._meta.db_table)
+    # One statement: the counter moved and read (and, on PostgreSQL, listeners told at commit:
+    # PostgreSQL delivers the notification to every listening process, in commit order).
     if connection.vendor == "postgresql":
-        # Delivered by PostgreSQL at commit, to every listening process, in commit order.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, %s)", [broadcast.CHANNEL, str(head)])
+        sql = (
+            f"WITH moved AS (UPDATE {table} SET head = head + %s WHERE id = 1 RETURNING head) "
+            "SELECT head, pg_notify(%s, head::text) FROM moved"
+        )
+        params: list[Any] = [count, broadcast.CHANNEL]
+    else:
+        sql, params = f"UPDATE {table} SET head = head + %s WHERE id = 1 RETURNING head", [count]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:  # a database whose counter row was never created
+            FeedCounter.objects.get_or_create(pk=1, defaults={"head": 0})
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    head = int(row[0])
+    transaction.on_commit(lambda: broadcast.announce(head))
     return head - count + 1
 
 

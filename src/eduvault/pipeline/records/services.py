@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -180,6 +181,55 @@ def _ingest_batch(source: Source, facts: Sequence[RecordFacts], *, manual: bool)
 # -- from Edu Vault itself -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LocalChange:
+    """A change Edu Vault makes to a record of its own (an assessment's grade, a mastery)."""
+
+    kind: str
+    course: Course | None
+    object: str
+    person: Person
+    fields: Mapping[str, Any]
+    title: str = ""
+    actor: str = ""
+    at: float | None = None
+
+    def statement(self) -> Statement:
+        course = self.course
+        return Statement(
+            kind=self.kind,
+            key=f"{course.key if course else ''}/{self.object}",
+            holder=f"p{self.person.pk}",
+            person_id=self.person.pk,
+            identity_id=None,
+            course_id=course.pk if course else None,
+            object=self.object,
+            home=HUB,
+            home_platform=HUB,
+            title=self.title,
+            replica=HUB,
+            platform=HUB,
+            fields=dict(self.fields),
+            at=time.time() if self.at is None else self.at,
+            actor=self.actor,
+            local=True,
+        )
+
+
+def record_local_changes(*, changes: Sequence[LocalChange], manual: bool = False) -> Applied:
+    """Changes Edu Vault makes to records of its own (a submission's grade and the masteries
+    it settles), applied together: it has seen each record as it is, so each supersedes what
+    came before. One batch (the records locked at once, one feed statement per course and
+    priority class); call it inside the transaction that makes the changes."""
+    for change in changes:
+        if change.kind not in KINDS:
+            raise InvalidInput(f"unknown kind of record {change.kind!r}")
+    if not changes:
+        return Applied()
+    with transaction.atomic():
+        return apply_statements([c.statement() for c in changes], policies=current_policies(), manual=manual)
+
+
 def record_local_change(
     *,
     kind: str,
@@ -192,32 +242,11 @@ def record_local_change(
     manual: bool = False,
     at: float | None = None,
 ) -> Applied:
-    """A change Edu Vault makes to a record of its own (an assessment's grade, a mastery):
-    it has seen the record as it is, so it supersedes what came before. Call it inside the
-    transaction that makes the change."""
-    if kind not in KINDS:
-        raise InvalidInput(f"unknown kind of record {kind!r}")
-    key = f"{course.key if course else ''}/{object}"
-    statement = Statement(
-        kind=kind,
-        key=key,
-        holder=f"p{person.pk}",
-        person_id=person.pk,
-        identity_id=None,
-        course_id=course.pk if course else None,
-        object=object,
-        home=HUB,
-        home_platform=HUB,
-        title=title,
-        replica=HUB,
-        platform=HUB,
-        fields=dict(fields),
-        at=time.time() if at is None else at,
-        actor=actor,
-        local=True,
+    """One change Edu Vault makes to a record of its own (see :func:`record_local_changes`)."""
+    change = LocalChange(
+        kind=kind, course=course, object=object, person=person, fields=fields, title=title, actor=actor, at=at
     )
-    with transaction.atomic():
-        return apply_statements([statement], policies=current_policies(), manual=manual)
+    return record_local_changes(changes=[change], manual=manual)
 
 
 def record_take(*, record_id: int, replica: str, actor: str) -> Applied:
