@@ -19,7 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from eduvault.identity.models import Account, ApiToken, RefreshToken, Role
+from eduvault.identity.models import Account, ApiToken, Person, RefreshToken, Role
+from eduvault.identity.people import person_for_user
 from eduvault.identity.throttling import sign_in_check, sign_in_failed, sign_in_succeeded
 from eduvault.identity.tokens import SignedIn, access_token_decode, access_token_encode
 from eduvault.kernel.errors import AuthenticationFailed, Conflict, InvalidInput
@@ -66,9 +67,11 @@ def user_create(
     email: str = "",
     full_name: str = "",
     origin: str = "api",
+    person: Person | None = None,
 ) -> AbstractBaseUser:
-    """Create a person. Without a password the account cannot sign in with one (people who
-    come through their LMS by LTI)."""
+    """Create a person's account (and the person, unless ``person``, met before, is given).
+    Without a password the account cannot sign in with one (people who come through their
+    LMS by LTI)."""
     username = (username or "").strip()
     if not username or len(username) > USERNAME_MAX:
         raise InvalidInput(f"username: give 1 to {USERNAME_MAX} characters")
@@ -98,6 +101,12 @@ def user_create(
     except IntegrityError:
         raise Conflict(f"a person with username {username!r} already exists") from None
     Account.objects.create(user=user, role=role, origin=origin)
+    if person is not None:  # a person met before (by LTI launch) gets the account
+        Person.objects.filter(pk=person.pk, user__isnull=True).update(user=user)
+    else:
+        # The account's person (and its identity) now, not on first use: the first thing a
+        # learner does (start an exam, at the same time as everyone else) stays light.
+        person_for_user(user=user)
     log.info("user.created", user_id=user.pk, username=username, role=role, origin=origin)
     return user
 

@@ -22,7 +22,6 @@ import structlog
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from eduvault.cores.grading import Question as ParsedQuestion
@@ -469,23 +468,26 @@ def attempt_start(*, assessment_id: int, person: SignedIn) -> tuple[Attempt, boo
     assessment = Assessment.objects.select_related("course").filter(pk=assessment_id).first()
     if assessment is None:
         raise AssessmentNotFound(f"no assessment {assessment_id}")
-    attempt_expire_overdue(learner_id=person.id, assessment_id=assessment.pk)
-    open_attempt = Attempt.objects.filter(
-        assessment=assessment, learner_id=person.id, status=Attempt.Status.IN_PROGRESS
-    ).first()
-    if open_attempt is not None:
-        return open_attempt, False
+    # The learner's attempts at it, in one read: one past its deadline is closed first (lazy
+    # expiry), an open one resumed, the others counted.
+    mine = Attempt.objects.filter(assessment=assessment, learner_id=person.id).values_list(
+        "pk", "status", "deadline", "number"
+    )
+    earlier = list(mine)
     now = timezone.now()
+    if any(status == Attempt.Status.IN_PROGRESS and due and due < now for _, status, due, _ in earlier):
+        attempt_expire_overdue(learner_id=person.id, assessment_id=assessment.pk)
+        earlier = list(mine)
+    open_pk = next((pk for pk, status, _, _ in earlier if status == Attempt.Status.IN_PROGRESS), None)
+    if open_pk is not None:
+        return Attempt.objects.get(pk=open_pk), False
     if assessment.status != Assessment.Status.ACTIVE:
         raise AssessmentUnavailable("this assessment is archived: its subtopic is no longer in the course")
     if assessment.opens_at and now < assessment.opens_at:
         raise AssessmentUnavailable(f"this assessment opens at {assessment.opens_at.isoformat()}")
     if assessment.due_at and now >= assessment.due_at:
         raise AssessmentUnavailable(f"this assessment closed at {assessment.due_at.isoformat()}")
-    done = (
-        Attempt.objects.filter(assessment=assessment, learner_id=person.id).aggregate(n=Max("number"))["n"]
-        or 0
-    )
+    done = max((number for _, _, _, number in earlier), default=0)
     if assessment.attempt_limit is not None and done >= assessment.attempt_limit:
         raise AssessmentUnavailable(
             f"no attempts left: the limit is {assessment.attempt_limit} and you have used {done}"
@@ -540,8 +542,8 @@ def attempt_start(*, assessment_id: int, person: SignedIn) -> tuple[Attempt, boo
             if person.role == Role.LEARNER:
                 enrollment_ensure(
                     course=assessment.course,
-                    user=get_user_model().objects.get(pk=person.id),
-                    actor=person.username,
+                    person=person_for_user_id(user_id=person.id),
+                    username=person.username,
                 )
     except IntegrityError:
         # The same learner started twice at once: both get the attempt that won.

@@ -69,6 +69,7 @@ def account_for(person: Person, *, realm: str, external_id: str, role: str = "le
             email=person.email,
             full_name=person.name,
             origin="lti",
+            person=person,
         )
         Person.objects.filter(pk=person.pk, user__isnull=True).update(user=user)
     return user

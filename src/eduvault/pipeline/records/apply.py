@@ -369,20 +369,26 @@ def save_records(records: Iterable[Record], now: datetime) -> None:
 
 
 def project_enrollments(records: Sequence[Record]) -> None:
-    """Keep the typed enrollment rows in step with enrollment records (of known people)."""
-    for record in records:
-        if record.person_id is None or record.course_id is None:
-            continue
-        role = record.fields.get("role") or "learner"
-        state = record.fields.get("state") or "active"
-        Enrollment.objects.update_or_create(
+    """Keep the typed enrollment rows in step with enrollment records (of known people): one
+    statement (an upsert by record) whatever their number."""
+    rows = [
+        Enrollment(
             record=record,
-            defaults={
-                "person_id": record.person_id,
-                "course_id": record.course_id,
-                "role": role,
-                "state": state,
-            },
+            person_id=record.person_id,
+            course_id=record.course_id,
+            role=record.fields.get("role") or "learner",
+            state=record.fields.get("state") or "active",
+            updated_at=timezone.now(),
+        )
+        for record in records
+        if record.person_id is not None and record.course_id is not None
+    ]
+    if rows:
+        Enrollment.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["record"],
+            update_fields=["person", "course", "role", "state", "updated_at"],
         )
 
 

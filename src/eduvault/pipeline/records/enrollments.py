@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from eduvault.identity.models import Person
 from eduvault.identity.people import person_for_user
 from eduvault.kernel.errors import Conflict, InvalidInput, NotFound, PersonNotFound
 from eduvault.pipeline.content.models import Course
@@ -55,22 +56,20 @@ def enrollment_remove(*, course: Course, username: str, role: str = "learner", a
     return enrollment_set(course=course, username=username, role=role, state="deleted", actor=actor)
 
 
-def enrollment_ensure(*, course: Course, user, role: str = "learner", actor: str = "") -> bool:  # type: ignore[no-untyped-def]
+def enrollment_ensure(*, course: Course, person: Person, username: str, role: str = "learner") -> bool:
     """Enroll a person who starts working in a course, if they are not yet (True if enrolled now)."""
-    person = person_for_user(user=user)
-    if Enrollment.objects.filter(person=person, course=course, state=Enrollment.State.ACTIVE).exists():
+    held = set(Enrollment.objects.filter(person=person, course=course).values_list("role", "state"))
+    if any(state == Enrollment.State.ACTIVE for _, state in held):
         return False
-    if Enrollment.objects.filter(
-        person=person, course=course, role=role, state=Enrollment.State.DELETED
-    ).exists():
-        raise Conflict(f"{user.get_username()} was removed from {course.key}")
+    if (role, Enrollment.State.DELETED) in held:
+        raise Conflict(f"{username} was removed from {course.key}")
     record_local_change(
         kind="enrollment",
         course=course,
         object=f"role:{role}",
         person=person,
         title=f"{role} in {course.key}",
-        actor=actor or user.get_username(),
+        actor=username,
         fields={"role": role, "state": "active"},
     )
     return True
