@@ -1,4 +1,5 @@
-"""Schemathesis against a served instance: no request, from any role, gets a 5xx.
+"""Schemathesis against a served instance: no request, from any role, gets a 5xx, and
+every response is as the schema says (its status documented, its content type, its body).
 
 ``eduvault serve`` runs on a database of its own (a fresh PostgreSQL database, or SQLite
 file, like the run's), seeded with something of everything (``tests/fuzz/seed.py``). For
@@ -6,8 +7,8 @@ every operation of the OpenAPI schema, Hypothesis generates requests (valid and 
 bodies, queries, path parameters and headers); each is sent with the credentials of every
 role (admin and consumer API tokens; a learner's, an instructor's and an admin's JWT), and,
 where the operation names a resource, once more against the seeded resources, so that the
-code behind the lookups is reached too. Any answer of 500 or more fails the test with the
-request to replay it.
+code behind the lookups is reached too. Any answer of 500 or more, or one the schema does
+not describe, fails the test with the request to replay it.
 
 The examples per operation are bounded (``EDUVAULT_FUZZ_EXAMPLES``, 12 by default) so the
 module takes a minute or two.
@@ -28,6 +29,11 @@ import pytest
 import schemathesis
 from django.db import connection
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.conftest import database_env
 from tests.stack import ROOT, Stack
@@ -133,6 +139,10 @@ def _openapi() -> dict:
     return orjson.loads(orjson.dumps(SchemaGenerator().get_schema(request=None, public=True)))
 
 
+#: The response is one the schema documents: its status, its content type, and its body
+#: matching the schema given for that status (every error: a problem, by ``default``).
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
+
 # The stream never ends (heartbeats keep it open): it has tests of its own.
 schema = schemathesis.openapi.from_dict(_openapi()).exclude(path="/api/v1/stream")
 
@@ -149,8 +159,13 @@ def test_no_request_from_any_role_gets_a_server_error(case, fuzz_target: FuzzTar
             response = case.call(
                 base_url=fuzz_target.url, headers={"Authorization": f"Bearer {credential}"}, timeout=30
             )
-            assert response.status_code < 500, (
+            replay = (
                 f"{role}: {case.method} {case.formatted_path} answered {response.status_code}\n"
                 f"{case.as_curl_command(headers={'Authorization': '[' + role + ']'}, base_url=fuzz_target.url)}\n"
-                f"{response.text[:2000]}\n{fuzz_target.stack.output()[-6000:]}"
+                f"{response.text[:2000]}"
             )
+            assert response.status_code < 500, f"{replay}\n{fuzz_target.stack.output()[-6000:]}"
+            try:
+                case.validate_response(response, checks=CONFORMANCE)
+            except Exception as exc:  # schemathesis reports every failed check at once
+                raise AssertionError(f"{replay}\n\nnot as the schema says:\n{exc}") from None

@@ -238,6 +238,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DeliveryStatusEnum": "eduvault.pipeline.outbox.models.Delivery.Status",
         "InboundEventStatusEnum": "eduvault.pipeline.inbox.models.InboundEvent.Status",
+        "AssessmentKindEnum": "eduvault.learning.assessments.models.Assessment.Kind",
+        "AssessmentStatusEnum": "eduvault.learning.assessments.models.Assessment.Status",
+        "AttemptStatusEnum": "eduvault.learning.assessments.models.Attempt.Status",
+        "AssessmentFeedbackEnum": "eduvault.learning.assessments.models.Assessment.Feedback",
+        "RecordKindEnum": "eduvault.cores.records.policy.KINDS",
     },
     # <id:…> path parameters (eduvault.kernel.converters): row ids in a signed 64-bit column.
     "PATH_CONVERTER_OVERRIDES": {

@@ -29,7 +29,7 @@ from eduvault.identity.tokens import SignedIn
 from eduvault.kernel.errors import InvalidInput, NotFound, PermissionDenied, QuestionNotFound
 from eduvault.kernel.validation import one_of, validated, whole_number
 from eduvault.kernel.lean import LeanRequest
-from eduvault.learning.assessments import answer_route, selectors
+from eduvault.learning.assessments import answer_route, outputs, selectors
 from eduvault.learning.assessments.analysis import item_analysis
 from eduvault.learning.assessments.models import Assessment
 from eduvault.learning.assessments.services import (
@@ -77,7 +77,7 @@ def _signed_in(request: Request) -> SignedIn:
 class QuestionTypesApi(APIView):
     permission_classes = [Staff]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, description="Each question type with its JSON Schema.")
+    @extend_schema(responses={200: outputs.QUESTION_TYPES}, description="Each question type with its JSON Schema.")
     def get(self, request: Request) -> Response:
         return Response({name: question_schema(name) for name in question_types()})
 
@@ -95,7 +95,7 @@ class QuestionListApi(APIView):
             OpenApiParameter("subtopic", OpenApiTypes.STR),
             OpenApiParameter("tag", OpenApiTypes.STR),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=outputs.QuestionListOutput,
         operation_id="v1_courses_questions_list",
     )
     def get(self, request: Request, key: str) -> Response:
@@ -105,7 +105,7 @@ class QuestionListApi(APIView):
         )
         return Response({"results": [selectors.question_data(q) for q in rows]})
 
-    @extend_schema(request=NewQuestionInput, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=NewQuestionInput, responses={201: outputs.QuestionSaved, 200: outputs.QuestionSaved})
     def post(self, request: Request, key: str) -> Response:
         data = validated(self.NewQuestionInput, request.data)
         question, outcome = question_save(
@@ -133,13 +133,13 @@ class QuestionDetailApi(APIView):
             raise QuestionNotFound(f"{course.key} has no question {question_key!r}")
         return course, question
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=outputs.QuestionOutput)
     def get(self, request: Request, key: str, question_key: str) -> Response:
         return Response(selectors.question_data(self._current(key, question_key)[1]))
 
     @extend_schema(
         request=QuestionVersionInput,
-        responses=OpenApiTypes.OBJECT,
+        responses=outputs.QuestionSaved,
         description="Save a new version of the question.",
     )
     def put(self, request: Request, key: str, question_key: str) -> Response:
@@ -171,7 +171,7 @@ class QuestionImportApi(APIView):
 
     @extend_schema(
         request=QuestionImportInput,
-        responses=OpenApiTypes.OBJECT,
+        responses=outputs.ImportReport,
         description="Import questions. If any is invalid, nothing is imported (422 listing each) unless partial.",
     )
     def post(self, request: Request, key: str) -> Response:
@@ -192,7 +192,7 @@ class QuestionExportApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("subtopic", OpenApiTypes.STR, required=True)],
-        responses=OpenApiTypes.OBJECT,
+        responses=outputs.QuestionExport,
     )
     def get(self, request: Request, key: str) -> Response:
         subtopic = request.query_params.get("subtopic")
@@ -243,7 +243,7 @@ class AssessmentListApi(APIView):
             OpenApiParameter("kind", OpenApiTypes.STR, enum=Assessment.Kind.values),
             OpenApiParameter("subtopic", OpenApiTypes.STR),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=outputs.AssessmentListOutput,
         operation_id="v1_assessments_list",
     )
     def get(self, request: Request) -> Response:
@@ -257,7 +257,7 @@ class AssessmentListApi(APIView):
         return Response({"results": selectors.assessments_data(rows[:1000])})
 
     @extend_schema(
-        request=ExamInput, responses={201: OpenApiTypes.OBJECT}, description="Create an exam (staff)."
+        request=ExamInput, responses={201: outputs.AssessmentOutput}, description="Create an exam (staff)."
     )
     def post(self, request: Request) -> Response:
         if caller_role(request) not in (Role.INSTRUCTOR, Role.ADMIN):
@@ -278,12 +278,12 @@ class AssessmentListApi(APIView):
 class AssessmentDetailApi(APIView):
     permission_classes = [AnyPerson]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=outputs.AssessmentOutput)
     def get(self, request: Request, assessment_id: int) -> Response:
         return Response(selectors.assessment_data(selectors.assessment_get(assessment_id=assessment_id)))
 
     @extend_schema(
-        request=SettingsInput, responses=OpenApiTypes.OBJECT, description="Change settings (staff)."
+        request=SettingsInput, responses=outputs.AssessmentOutput, description="Change settings (staff)."
     )
     def patch(self, request: Request, assessment_id: int) -> Response:
         if caller_role(request) not in (Role.INSTRUCTOR, Role.ADMIN):
@@ -302,7 +302,7 @@ class ExtraTimeApi(APIView):
         seconds = serializers.IntegerField(min_value=0, max_value=7 * 86400)
 
     @extend_schema(
-        request=ExtraTimeInput, responses=OpenApiTypes.OBJECT, description="Grant a learner extra time."
+        request=ExtraTimeInput, responses=outputs.ExtraTimeOutput, description="Grant a learner extra time."
     )
     def post(self, request: Request, assessment_id: int) -> Response:
         data = validated(self.ExtraTimeInput, request.data)
@@ -314,7 +314,7 @@ class ExtraTimeApi(APIView):
 class AssessmentResultsApi(APIView):
     permission_classes = [Staff]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT, description="Results per learner, and totals.")
+    @extend_schema(responses=outputs.AssessmentResults, description="Results per learner, and totals.")
     def get(self, request: Request, assessment_id: int) -> Response:
         attempt_expire_overdue(assessment_id=assessment_id)
         assessment = selectors.assessment_get(assessment_id=assessment_id)
@@ -391,7 +391,7 @@ class AttemptStartApi(APIView):
 
     @extend_schema(
         request=None,
-        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
+        responses={201: outputs.AttemptOutput, 200: outputs.AttemptOutput},
         description="Start an attempt (201), or resume the one already open (200).",
     )
     def post(self, request: Request, assessment_id: int) -> Response:
@@ -412,7 +412,7 @@ class AttemptListApi(APIView):
             OpenApiParameter("assessment", OpenApiTypes.INT),
             OpenApiParameter("learner", OpenApiTypes.STR),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=outputs.AttemptListOutput,
         description="Your attempts (staff: anyone's, filtered by learner).",
         operation_id="v1_attempts_list",
     )
@@ -432,7 +432,7 @@ class AttemptListApi(APIView):
 class AttemptDetailApi(APIView):
     permission_classes = [AnyPerson]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=outputs.AttemptOutput)
     def get(self, request: Request, attempt_id: str) -> Response:
         person = _person(request)
         attempt = attempt_read(attempt_id=attempt_id, person=person)
@@ -466,7 +466,7 @@ class AnswerApi(APIView):
     @extend_schema(
         summary="Answer one question of an attempt",
         request=AnswerInput,
-        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT},
+        responses={201: outputs.AnswerResult, 200: outputs.AnswerResult},
         auth=[{"bearer": []}],
         description=(
             "Answer one question. Send a new client_id with each answer; sending the same one again "
@@ -490,7 +490,7 @@ class AnswerApi(APIView):
 class SubmitApi(APIView):
     permission_classes = [AnyPerson]
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, description="Submit (idempotent).")
+    @extend_schema(request=None, responses=outputs.AttemptOutput, description="Submit (idempotent).")
     def post(self, request: Request, attempt_id: str) -> Response:
         person = _signed_in(request)
         attempt = attempt_submit(attempt_id=attempt_id, person=person)
@@ -504,7 +504,7 @@ class SubmitApi(APIView):
 class LearnerResultsApi(APIView):
     permission_classes = [AnyPerson]
 
-    @extend_schema(parameters=[OpenApiParameter("course", OpenApiTypes.STR)], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[OpenApiParameter("course", OpenApiTypes.STR)], responses=outputs.LearnerResults)
     def get(self, request: Request, username: str) -> Response:
         person = _person(request)
         if person.role == Role.LEARNER and username != person.username:
@@ -528,7 +528,7 @@ class MasteryApi(APIView):
             OpenApiParameter("course", OpenApiTypes.STR),
             OpenApiParameter("learner", OpenApiTypes.STR),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=outputs.MasteryListOutput,
         description="Mastery per subtopic: yours, or (staff) a learner's.",
     )
     def get(self, request: Request) -> Response:

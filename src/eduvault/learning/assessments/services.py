@@ -539,6 +539,10 @@ def attempt_start(*, assessment_id: int, person: SignedIn) -> tuple[Attempt, boo
                 deadline=deadline,
                 max_score=sum(question_parsed(questions[pk]).points for pk in drawn),
             )
+            Response.objects.bulk_create(
+                [Response(attempt=attempt, question_id=pk, position=i) for i, pk in enumerate(drawn)]
+            )
+            # Last, as it publishes to the feed (whose lock is then held to the commit).
             if person.role == Role.LEARNER:
                 enrollment_ensure(
                     course=assessment.course,
@@ -553,9 +557,6 @@ def attempt_start(*, assessment_id: int, person: SignedIn) -> tuple[Attempt, boo
         if existing is None:
             raise
         return existing, False
-    Response.objects.bulk_create(
-        [Response(attempt=attempt, question_id=pk, position=i) for i, pk in enumerate(drawn)]
-    )
     log.info(
         "attempt.started",
         attempt_id=str(attempt.pk),
@@ -635,6 +636,7 @@ def _answer_locked(
     try_number = place.tries + 1 if immediate else 1
     tried = grade_try(parsed, answer, try_number=try_number)
     tries, wrong_tries, done = place.tries + 1, place.wrong_tries, place.done
+    newly: list[tuple[Mastery, Any]] = []
     if immediate:
         if not tried.correct:
             wrong_tries += 1
@@ -653,14 +655,6 @@ def _answer_locked(
                     mastery_rule=locked.mastery_rule,
                 ),
             )
-            if newly:
-                record_local_changes(
-                    changes=_mastery_changes(
-                        newly,
-                        course=Course.objects.get(pk=locked.course_id),
-                        person=person_for_user_id(user_id=locked.learner_id),
-                    )
-                )
     else:
         result = {"recorded": True, "tries": tries}
     result = {"client_id": client_id, "question": question, **result}
@@ -683,6 +677,14 @@ def _answer_locked(
             now=now,
         ),
     )
+    if newly:  # last: it publishes to the feed, whose lock is then held to the commit
+        record_local_changes(
+            changes=_mastery_changes(
+                newly,
+                course=Course.objects.get(pk=locked.course_id),
+                person=person_for_user_id(user_id=locked.learner_id),
+            )
+        )
     return AnswerOutcome(result, repeated=False)
 
 

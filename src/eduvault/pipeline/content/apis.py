@@ -16,7 +16,7 @@ from eduvault.pipeline.content.selectors import course_get, course_list
 
 
 class CourseSerializer(serializers.ModelSerializer):
-    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = Course

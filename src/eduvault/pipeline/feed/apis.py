@@ -51,6 +51,25 @@ def _cursor(value: str | None, name: str) -> int:
     return whole_number(value, name) or 0
 
 
+class FeedChange(serializers.Serializer):
+    cursor = serializers.IntegerField(help_text="Its place in the feed: resume after it.")
+    course = serializers.CharField(allow_null=True, help_text="The course's key (null: none).")
+    run = serializers.IntegerField(allow_null=True, help_text="The sync run that made it (content).")
+    version = serializers.IntegerField(allow_null=True, help_text="The course version it made (content).")
+    time = serializers.DateTimeField()
+    priority = serializers.ChoiceField(choices=["critical", "high", "background"])
+    op = serializers.CharField(help_text="create, update, delete, move…")
+    kind = serializers.CharField(help_text="What changed: a node's kind, a grade, a mastery…")
+    id = serializers.CharField(help_text="What it changed, e.g. record:12 or a block's id.")
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class FeedPage(serializers.Serializer):
+    results = FeedChange(many=True)
+    next_cursor = serializers.IntegerField(help_text="Pass as after= to read on.")
+
+
 @extend_schema_view(get=extend_schema(summary="Read the change feed from a cursor"))
 class ChangeFeedApi(APIView):
     @extend_schema(
@@ -66,7 +85,7 @@ class ChangeFeedApi(APIView):
             OpenApiParameter("course", OpenApiTypes.STR, many=True, description="only these courses"),
             OpenApiParameter("kind", OpenApiTypes.STR, many=True, description="only these kinds"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=FeedPage,
         description="Changes in commit order. Resume with after=next_cursor: nothing is missed or repeated.",
     )
     def get(self, request: Request) -> HttpResponse:

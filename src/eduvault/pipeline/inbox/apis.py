@@ -8,7 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -195,6 +195,10 @@ class ReplaySerializer(serializers.Serializer):
         return attrs
 
 
+#: What a replay answers: the events put back in the queue.
+Replayed = inline_serializer("Replayed", {"replayed": serializers.ListField(child=serializers.IntegerField())})
+
+
 @extend_schema_view(post=extend_schema(summary="Replay inbound events by ids or filter"))
 class EventReplayApi(APIView):
     """Replay events: ``{"ids": [...]}`` or ``{"status": "dead", "source": "lms"}``."""
@@ -203,7 +207,7 @@ class EventReplayApi(APIView):
 
     @extend_schema(
         request=ReplaySerializer,
-        responses=EventSerializer(many=True),
+        responses={202: Replayed},
         operation_id="v1_events_replay_matching",
     )
     def post(self, request: Request) -> Response:
@@ -220,7 +224,7 @@ class EventReplayApi(APIView):
 class EventReplayOneApi(APIView):
     permission_classes = [IsAdminToken]
 
-    @extend_schema(request=None, responses=EventSerializer)
+    @extend_schema(request=None, responses={202: Replayed})
     def post(self, request: Request, event_id: int) -> Response:
         event_get(event_id=event_id)
         replayed = events_replay(ids=[event_id])

@@ -276,15 +276,17 @@ def apply_statements(statements: Sequence[Statement], *, policies: Policies, man
         record = touched[pk]
         record.fields, record.frontier, record.vector = state.fields, state.to_json(), state.vector
         record.conflicts = len(state.conflicts())
-    _publish(entries, audit, policies, result)
-    if audit:
-        bulk.insert_rows(RecordChange, audit)
     save_records(touched.values(), now)
     project_enrollments([touched[pk] for pk in states if touched[pk].kind == "enrollment"])
     result.deliveries = route_changed(touched, origins, policies, manual=manual)
     changed_records = [touched[pk] for pk in origins]
     for _name, watcher in watchers.items():
         result.deliveries += watcher(changed_records, manual) or 0
+    # Last: the feed's cursors are taken under a lock every publishing transaction waits on
+    # until this one commits (see ``feed_reserve``), so nothing else is done while holding it.
+    _publish(entries, audit, policies, result)
+    if audit:
+        bulk.insert_rows(RecordChange, audit)
     result.records = len(touched)
     result.record_ids = sorted(touched)
     return result

@@ -6,7 +6,13 @@ from pathlib import PurePath
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -15,6 +21,7 @@ from rest_framework.views import APIView
 
 from eduvault.identity.models import ApiToken
 from eduvault.kernel.errors import RunNotFound
+from eduvault.kernel.openapi import documented_schemas
 from eduvault.kernel.validation import one_of, whole_number
 from eduvault.pipeline.content.apis import course_for
 from eduvault.pipeline.feed.models import FeedEntry
@@ -23,7 +30,7 @@ from eduvault.pipeline.sync.selectors import course_tree_at, run_changes, run_ge
 
 
 class SyncRunSerializer(serializers.ModelSerializer):
-    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     counts = serializers.DictField(child=serializers.IntegerField(), read_only=True)
     trigger_detail = serializers.SerializerMethodField()
 
@@ -100,13 +107,41 @@ class RunChangesApi(ListAPIView):
         return run_changes(run=run_for(self.request, self.kwargs["run_id"]))
 
 
+documented_schemas.add(
+    "TreeNode",
+    {
+        "type": "object",
+        "description": "A node of the course tree, with its children in order.",
+        "properties": {
+            "id": {"type": "string"},
+            "kind": {"type": "string", "description": "course, chapter, sequential, vertical, problem…"},
+            "title": {"type": "string"},
+            "attributes": {"type": "object", "additionalProperties": {}},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/TreeNode"}},
+        },
+        "required": ["id", "kind", "title", "attributes", "children"],
+    },
+)
+
+
+@extend_schema_field({"$ref": "#/components/schemas/TreeNode"})
+class TreeField(serializers.JSONField):
+    """The nested course tree (a recursive shape, described by hand)."""
+
+
+CourseTreeOutput = inline_serializer(
+    "CourseTree",
+    {"course": serializers.CharField(), "version": serializers.IntegerField(), "tree": TreeField()},
+)
+
+
 @extend_schema_view(get=extend_schema(summary="Read a course's tree, now or at a version"))
 class CourseTreeApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("version", OpenApiTypes.INT, description="A past version (default: current)")
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=CourseTreeOutput,
         description="The course tree as nested objects: id, kind, title, attributes, children.",
     )
     def get(self, request: Request, key: str) -> Response:
