@@ -286,11 +286,11 @@ class Client:
         await self.http.close()
 
     async def send(
-        self, kind: str, method: str, url: str, *, via: int, retries: int | None = None, **kwargs: Any
+        self, kind: str, method: str, url: str, *, retries: int | None = None, **kwargs: Any
     ) -> Reply | None:
         """Send until a response that is not a 5xx, retrying timeouts, connection errors and
         5xx with the very same request, at most ``1 + retries`` times: the last response, or
-        None. (``via`` is kept for the callers: one connector serves every session.)"""
+        None."""
         import aiohttp
 
         stats = self.stats
@@ -364,7 +364,6 @@ async def drive(
                     "POST",
                     f"/api/v1/assessments/{exam_id}/attempts",
                     headers=session.headers,
-                    via=session.index,
                 )
             if response is None or response.status_code not in (200, 201):
                 stats.problem(f"start {session.index}: {response and response.status_code}")
@@ -394,7 +393,6 @@ async def drive(
                 f"/api/v1/attempts/{session.attempt}/answers",
                 json=body,
                 headers=session.headers,
-                via=session.index,
             )
             if response is None:
                 return 0
@@ -460,7 +458,7 @@ async def drive(
         async def me(i: int, at: float) -> None:
             session = active[i % len(active)]
             response = await client.send(
-                "GET /api/v1/me", "GET", "/api/v1/me", headers=session.headers, via=session.index, retries=0
+                "GET /api/v1/me", "GET", "/api/v1/me", headers=session.headers, retries=0
             )
             if response is not None and response.status_code != 200:
                 stats.problem(f"me: {response.status_code} {response.text[:200]}")
@@ -476,7 +474,6 @@ async def drive(
                     "POST",
                     f"/api/v1/attempts/{session.attempt}/submit",
                     headers=session.headers,
-                    via=session.index,
                 )
             if response is None or response.status_code != 200:
                 stats.problem(f"submit {session.index}: {response and response.status_code}")
