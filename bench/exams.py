@@ -345,6 +345,23 @@ async def open_loop(stats: Stats, phase: str, rate: float, seconds: float, fire,
         stats.cpu[f"{name} {phase}"] = seconds_used - others0.get(name, 0.0)
 
 
+class closed_phase:
+    """Times a phase driven by a fixed number of requests (starts, submits) and takes the
+    CPU the client, the server and PostgreSQL used over it, as ``open_loop`` does."""
+
+    def __init__(self, stats: Stats, phase: str, cpu_of) -> None:
+        self.stats, self.phase, self.cpu_of = stats, phase, cpu_of
+
+    def __enter__(self) -> None:
+        self.t0, self.cpu0, self.others0 = time.perf_counter(), time.process_time(), self.cpu_of()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stats.spans[self.phase] = time.perf_counter() - self.t0
+        self.stats.cpu[self.phase] = time.process_time() - self.cpu0
+        for name, seconds_used in self.cpu_of().items():
+            self.stats.cpu[f"{name} {self.phase}"] = seconds_used - self.others0.get(name, 0.0)
+
+
 async def drive(
     args: argparse.Namespace, base: str, exam_id: int, tokens: list[str], key: dict[str, Key], cpu_of
 ) -> tuple[Stats, dict[str, Sent], list[Session]]:
@@ -373,10 +390,8 @@ async def drive(
             session.order = [q["question"]["id"] for q in body["questions"]]
             rng.shuffle(session.order)
 
-        t0 = time.perf_counter()
-        with console.status(f"starting {len(sessions):,} attempts…"):
+        with closed_phase(stats, "start", cpu_of), console.status(f"starting {len(sessions):,} attempts…"):
             await asyncio.gather(*(start(s) for s in sessions))
-        stats.spans["start"] = time.perf_counter() - t0
         active = [s for s in sessions if s.attempt]
         if len(active) < len(sessions):
             stats.problem(f"only {len(active)} of {len(sessions)} attempts started")
@@ -483,10 +498,8 @@ async def drive(
                 stats.problem(f"submit {session.index}: status {body.get('status')}")
             stats.scores[session.attempt] = body.get("score")
 
-        t0 = time.perf_counter()
-        with console.status(f"submitting {len(active):,} attempts…"):
+        with closed_phase(stats, "submit", cpu_of), console.status(f"submitting {len(active):,} attempts…"):
             await asyncio.gather(*(submit(s) for s in active))
-        stats.spans["submit"] = time.perf_counter() - t0
     finally:
         await client.aclose()
     return stats, sent, sessions
@@ -698,13 +711,18 @@ def report(args: argparse.Namespace, stats: Stats, sent: dict[str, Sent], checks
     table = Table(title="The client keeping up (ms), and CPU (% of one core)", header_style="bold")
     for column in ("phase", "lag p50", "lag p99", "lag max", "queued p99", "client", "server", "postgres"):
         table.add_column(column, justify="left" if column == "phase" else "right")
-    for phase, kind in (("answers", "answer"), ("baseline", "GET /api/v1/me")):
-        if not stats.lags.get(phase):
+    for phase, kind in (
+        ("start", "start attempt"),
+        ("answers", "answer"),
+        ("baseline", "GET /api/v1/me"),
+        ("submit", "submit"),
+    ):
+        if phase not in stats.cpu:
             continue
-        lags, span = stats.lags[phase], stats.spans[phase]
+        lags, span = stats.lags.get(phase), stats.spans[phase]
         table.add_row(
             phase,
-            *(ms(v) for v in (percentile(lags, 50), percentile(lags, 99), max(lags))),
+            *((ms(v) for v in (percentile(lags, 50), percentile(lags, 99), max(lags))) if lags else "–––"),
             ms(percentile(stats.queued[kind], 99)),
             f"{100 * stats.cpu[phase] / span:.0f}%",
             f"{100 * stats.cpu[f'server {phase}'] / span:.0f}%",
@@ -715,8 +733,21 @@ def report(args: argparse.Namespace, stats: Stats, sent: dict[str, Sent], checks
     console.print(table)
     console.print(
         "  lag: how late the generator fired after the scheduled time; queued: how long a request "
-        "waited for a free client connection (part of its latency); CPU over the phase"
+        "waited for a free client connection (part of its latency); CPU over the phase (starts and "
+        "submits are sent so many at a time, not at fixed times: no lag)"
     )
+    per = [
+        f"{what} {1000 * stats.cpu[f'server {phase}'] / len(stats.latencies[kind]):.1f} ms"
+        for phase, kind, what in (
+            ("start", "start attempt", "a start"),
+            ("answers", "answer", "an answer"),
+            ("baseline", "GET /api/v1/me", "a GET /me"),
+            ("submit", "submit", "a submit"),
+        )
+        if f"server {phase}" in stats.cpu and stats.latencies.get(kind)
+    ]
+    if per:
+        console.print("  server CPU per request: " + ", ".join(per))
 
     table = Table(title="Responses by status, and transport errors", header_style="bold")
     for column in ("requests", "status or error", "count"):
@@ -792,6 +823,9 @@ def main() -> None:
         "--server-workers", type=int, default=2, help="uvicorn worker processes (one per core)"
     )
     parser.add_argument("--pool", type=int, default=20, help="the server's EDUVAULT_DB_POOL_MAX")
+    parser.add_argument(
+        "--threads", type=int, help="the server's EDUVAULT_SERVER_THREADS (default: the server's own)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
@@ -825,6 +859,8 @@ def main() -> None:
         "EDUVAULT_RECONCILE_SECONDS": "0",
         "EDUVAULT_DB_POOL_MAX": str(args.pool),
     }
+    if args.threads:
+        env["EDUVAULT_SERVER_THREADS"] = str(args.threads)
     serve = ("serve", "--port", str(port), "--workers", str(args.server_workers))
     server = Process(*serve, env=env, log=logs / "serve.log")
     try:

@@ -67,10 +67,10 @@ class Stack:
         self.procs.append((name, proc))
         return proc
 
-    def serve(self, port: int | None = None) -> str:
+    def serve(self, port: int | None = None, *, workers: int = 1) -> str:
         """Start `eduvault serve` (on ``port``, or a free one) and wait until it answers."""
         self.port = port or free_port()
-        proc = self._start("serve", "serve", "--port", str(self.port))
+        proc = self._start("serve", "serve", "--port", str(self.port), "--workers", str(workers))
         url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
         while True:

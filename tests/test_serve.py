@@ -6,15 +6,19 @@
 - A signed webhook sent chunked is read and verified; too large a chunked body is a 413.
 - A server SIGKILLed while it holds a course's claim, started again, takes the claim back at
   once (not after the 300-second lease) and the course is synced once.
+- Several worker processes share a burst of connections, and a killed one is replaced.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
+import signal
 import socket
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -265,3 +269,94 @@ def test_a_server_killed_while_it_holds_a_claim_takes_it_back_at_once_when_start
         assert event.attempts == 2 and event.lease_process == "" and event.result["outcome"] == "applied"
         assert list(SyncRun.objects.values_list("outcome", flat=True)) == ["applied"]
         assert Course.objects.get(key=COURSE_KEY).version == 1
+
+
+# -- several worker processes --------------------------------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in Path(stat.parent, "cmdline").read_bytes():
+            found.add(int(stat.parent.name))
+    return found
+
+
+ESTABLISHED, LISTEN = "01", "0A"
+
+
+def _sockets_held(pid: int, port: int, state: str = ESTABLISHED) -> int:
+    """How many TCP sockets on ``port`` in ``state`` process ``pid`` holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[9]
+            held += local_port == port and fields[3] == state and inode in inodes
+    return held
+
+
+def _get_on_new_connections(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections opened at once, each answered once and kept open."""
+    opened = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
+    for conn in opened:
+        conn.sendall(b"GET /api/v1/courses/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    for conn in opened:
+        assert conn.recv(65536).startswith(b"HTTP/1.1 401"), "every connection is answered"
+    return opened
+
+
+def _two_workers(stack: Stack, *, besides: int = 0) -> set[int]:
+    """The serving processes of a `serve --workers 2`, once two (not ``besides``) listen,
+    each on a socket of its own."""
+    found: set[int] = set()
+
+    def ready() -> bool:
+        found.clear()
+        found.update(_children(stack.server_process().pid) - {besides})
+        return len(found) == 2 and all(_sockets_held(pid, stack.port, LISTEN) == 1 for pid in found)
+
+    wait_for(ready, 30, stack, "two worker processes")
+    return found
+
+
+@pytest.mark.once  # processes and sockets: the database under them does not matter
+def test_several_workers_share_a_burst_of_connections_and_a_killed_one_is_replaced(request):
+    stack = embedded(request)
+    stack.serve(workers=2)
+    workers = _two_workers(stack)
+    # A burst of 64 connections (an exam opening): each worker listens on a socket of its
+    # own and the kernel spreads them, where on one shared socket the first worker awake
+    # took nearly all. (Each gets at least 12 but for a 1-in-10-million hash draw.)
+    opened = _get_on_new_connections(stack.port, 64)
+    try:
+        held = {pid: _sockets_held(pid, stack.port) for pid in workers}
+        assert sum(held.values()) == 64 and min(held.values()) >= 12, held
+    finally:
+        for conn in opened:
+            conn.close()
+
+    # A worker killed is replaced, and from then on every connection is answered: the dead
+    # worker's socket closed with it, so none waits in a queue nobody reads.
+    dead = min(workers)
+    os.kill(dead, signal.SIGKILL)
+    now = _two_workers(stack, besides=dead)
+    opened = _get_on_new_connections(stack.port, 32)
+    try:
+        held = {pid: _sockets_held(pid, stack.port) for pid in now}
+        assert sum(held.values()) == 32 and all(held.values()), held
+    finally:
+        for conn in opened:
+            conn.close()

@@ -17,6 +17,7 @@ import uvicorn
 from celery.worker import state
 from django.conf import settings
 
+from eduvault.cli.listeners import ReusePortWorkers, reuse_port_supported
 from eduvault.kernel.celery import configure
 from eduvault.kernel.periodic import JobRunner
 from eduvault.pipeline.inbox import tasks  # noqa: F401 - registers the inbox's task with the app
@@ -26,6 +27,8 @@ from eduvault.pipeline.outbox import tasks as outbox_tasks  # noqa: F401 - and t
 
 log = structlog.get_logger(__name__)
 
+APPLICATION = "eduvault.config.asgi:application"
+
 
 def serve(*, host: str, port: int, workers: int = 1) -> None:
     """Serve the API with uvicorn. Without a broker, one server process also drains the inbox
@@ -34,24 +37,29 @@ def serve(*, host: str, port: int, workers: int = 1) -> None:
     if not settings.EDUVAULT_BROKER_URL and workers == 1:
         local = (InboxWorker().start(), JobRunner().start())
     trusted = settings.EDUVAULT_TRUSTED_PROXIES
+    options: dict[str, Any] = dict(
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="off",
+        log_config=None,  # our structlog configuration handles uvicorn's loggers too
+        access_log=False,
+        # X-Forwarded-For and -Proto are read from the operator's proxies only: anyone else
+        # could choose the address their sign-ins are throttled by.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
+        server_header=False,
+        # On SIGTERM, requests in flight get this long; open streams are then closed (their
+        # clients resume by Last-Event-ID), so a restart never waits on a subscriber.
+        timeout_graceful_shutdown=settings.EDUVAULT_SHUTDOWN_GRACE_SECONDS,
+    )
     try:
-        uvicorn.run(
-            "eduvault.config.asgi:application",
-            host=host,
-            port=port,
-            workers=workers,
-            lifespan="off",
-            log_config=None,  # our structlog configuration handles uvicorn's loggers too
-            access_log=False,
-            # X-Forwarded-For and -Proto are read from the operator's proxies only: anyone else
-            # could choose the address their sign-ins are throttled by.
-            proxy_headers=bool(trusted),
-            forwarded_allow_ips=trusted,
-            server_header=False,
-            # On SIGTERM, requests in flight get this long; open streams are then closed (their
-            # clients resume by Last-Event-ID), so a restart never waits on a subscriber.
-            timeout_graceful_shutdown=settings.EDUVAULT_SHUTDOWN_GRACE_SECONDS,
-        )
+        if workers > 1 and reuse_port_supported():
+            # Each worker on a socket of its own, so a burst of connections is spread evenly.
+            log.info("serve.started", host=host, port=port, workers=workers, reuse_port=True)
+            ReusePortWorkers(uvicorn.Config(APPLICATION, **options)).run()
+        else:
+            uvicorn.run(APPLICATION, **options)
     finally:
         if local is not None:
             for part in local:

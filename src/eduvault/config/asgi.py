@@ -5,8 +5,9 @@ it holds a connection open on the event loop without holding a thread. Every oth
 is a short one, and goes to Django's WSGI handler on a pool of threads (a2wsgi): the
 middleware stack then runs synchronously in one thread per request, instead of hopping
 between the event loop and a thread at each middleware, which costs about a third of a
-trivial request's CPU. The pool is as large as the database connection pool, so a burst
-waits for a thread rather than for a connection. The hot endpoints (an exam's answers) are
+trivial request's CPU. The pool has ``EDUVAULT_SERVER_THREADS`` threads (a few: the work is
+mostly Python under one interpreter lock), fewer than the database pool's connections, so a
+burst waits for a thread rather than for a connection. The hot endpoints (an exam's answers) are
 lean routes, answered before Django's middleware and DRF (:mod:`eduvault.kernel.lean`).
 Static files (the admin's) are served on the event loop.
 """
@@ -16,6 +17,7 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eduvault.config.settings")
 
 from a2wsgi import WSGIMiddleware
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 from eduvault.config.wsgi import short_requests
@@ -25,7 +27,7 @@ from eduvault.kernel.lean import lean_wsgi
 STREAMING = frozenset({"/api/v1/stream"})
 
 _event_loop = get_asgi_application()
-_short = WSGIMiddleware(lean_wsgi(short_requests()), workers=int(os.environ.get("EDUVAULT_DB_POOL_MAX", "20")))
+_short = WSGIMiddleware(lean_wsgi(short_requests()), workers=settings.EDUVAULT_SERVER_THREADS)
 
 
 async def application(scope, receive, send):  # type: ignore[no-untyped-def]

@@ -309,6 +309,11 @@ EDUVAULT_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("EDUVAULT_STREAM_HEARTB
 EDUVAULT_SEARCH_CANDIDATES = int(os.environ.get("EDUVAULT_SEARCH_CANDIDATES", "5000"))
 #: On SIGTERM, how long `eduvault serve` lets requests finish before closing what is open.
 EDUVAULT_SHUTDOWN_GRACE_SECONDS = float(os.environ.get("EDUVAULT_SHUTDOWN_GRACE_SECONDS", "5"))
+#: Threads per `eduvault serve` process for short requests (the stream stays on the event
+#: loop). Requests are mostly CPU under one interpreter lock: more threads than a few only
+#: queue on the lock and on each other's row locks (on 2 cores, 2 processes × 20 threads
+#: started 32 attempts a second where 2 × 3 started 50; `bench/exams.py --threads`).
+EDUVAULT_SERVER_THREADS = max(1, int(os.environ.get("EDUVAULT_SERVER_THREADS", "4")))
 #: How long a stream ticket (POST /api/v1/stream/tickets) may wait to be used, once.
 EDUVAULT_STREAM_TICKET_SECONDS = int(os.environ.get("EDUVAULT_STREAM_TICKET_SECONDS", "60"))
 #: A stream client with this many changes waiting to be sent is told to catch up from the feed.
