@@ -30,6 +30,8 @@ def source_add(
         raise InvalidInput(
             f"the base URL {base_url!r} must be an http(s) URL such as https://lms.example.org"
         )
+    if name == "eduvault":  # the records hub's own replica: a source of that name would be it
+        raise InvalidInput("the name 'eduvault' is Edu Vault's own; give the source another name")
     if Source.objects.filter(name=name).exists():
         raise InvalidInput(f"a source named {name!r} already exists")
     source = Source(

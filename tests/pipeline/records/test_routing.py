@@ -151,3 +151,13 @@ def poll(condition, timeout: float, stack: Stack | None = None, what: str = ""):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}\n{stack.output() if stack else ''}")
         time.sleep(0.1)
+
+
+@pytest.mark.django_db
+def test_no_source_may_take_the_hubs_own_replica_name():
+    # "eduvault" is the records hub itself: a source of that name would be mistaken for it
+    # (and never be routed to), so it is refused.
+    from eduvault.kernel.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="'eduvault' is Edu Vault's own"):
+        source_add(platform="canvas", name="eduvault", base_url="http://canvas.test", token="t")

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from eduvault.cores.grading import parse_question, searchable_text
 
@@ -189,6 +190,12 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.learner_id} at {self.assessment_id} ({self.status})"
+
+    @cached_property
+    def responses_in_order(self) -> list[Response]:
+        """Its responses by position, each with its question. A service that has just
+        written or read them sets this, so that showing the attempt reads them no more."""
+        return list(self.responses.select_related("question").order_by("position"))
 
 
 class Response(models.Model):

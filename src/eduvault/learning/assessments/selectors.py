@@ -14,7 +14,7 @@ from eduvault.cores.grading import present, solution
 from eduvault.identity.models import Role
 from eduvault.identity.tokens import SignedIn
 from eduvault.kernel.errors import AssessmentNotFound, PersonNotFound
-from eduvault.learning.assessments.models import Assessment, Attempt, Mastery, Question, Response
+from eduvault.learning.assessments.models import Assessment, Attempt, Mastery, Question
 from eduvault.learning.assessments.services import mastery_rule_for, question_parsed, seconds_left
 from eduvault.pipeline.content.models import Course
 
@@ -162,7 +162,7 @@ def attempt_data(attempt: Attempt, *, person: SignedIn) -> dict[str, Any]:
     open_ = attempt.status == Attempt.Status.IN_PROGRESS
     immediate = assessment.feedback == Assessment.Feedback.IMMEDIATE
     questions = []
-    for response in Response.objects.select_related("question").filter(attempt=attempt).order_by("position"):
+    for response in attempt.responses_in_order:
         parsed = question_parsed(response.question)
         item: dict[str, Any] = {
             "position": response.position,

@@ -539,8 +539,8 @@ def attempt_start(*, assessment_id: int, person: SignedIn) -> tuple[Attempt, boo
                 deadline=deadline,
                 max_score=sum(question_parsed(questions[pk]).points for pk in drawn),
             )
-            Response.objects.bulk_create(
-                [Response(attempt=attempt, question_id=pk, position=i) for i, pk in enumerate(drawn)]
+            attempt.responses_in_order = Response.objects.bulk_create(
+                [Response(attempt=attempt, question=questions[pk], position=i) for i, pk in enumerate(drawn)]
             )
             # Last, as it publishes to the feed (whose lock is then held to the commit).
             if person.role == Role.LEARNER:
@@ -697,20 +697,23 @@ def seconds_left(ends_at: datetime, now: datetime) -> int:
 def attempt_submit(*, attempt_id: Any, person: SignedIn) -> Attempt:
     """Submit an attempt: it is graded and never changes again. Submitting again (a retry)
     returns it as it is; an attempt past its deadline was already closed at the deadline."""
-    _expire_if_overdue(attempt_id)
     with transaction.atomic():
         attempt = attempt_access(attempt_id=attempt_id, person=person, lock=True)
         if attempt.status == Attempt.Status.IN_PROGRESS:
-            if attempt.learner_id != person.id:
+            now = timezone.now()
+            if attempt.deadline is not None and attempt.deadline < now:  # lazy expiry
+                _close(attempt, at=attempt.deadline, closed_by=Attempt.ClosedBy.DEADLINE)
+            elif attempt.learner_id != person.id:
                 raise PermissionDenied("only the learner who started an attempt submits it")
-            _close(attempt, at=timezone.now(), closed_by=Attempt.ClosedBy.LEARNER)
+            else:
+                _close(attempt, at=now, closed_by=Attempt.ClosedBy.LEARNER)
     return attempt
 
 
 def _close(attempt: Attempt, *, at: datetime, closed_by: str) -> None:
     """Grade and close a locked, open attempt; publish its grade (critical) to the feed."""
     assessment = attempt.assessment
-    responses = list(Response.objects.select_related("question").filter(attempt=attempt).order_by("position"))
+    responses = attempt.responses_in_order
     earned = possible = 0.0
     for response in responses:
         points = question_parsed(response.question).points

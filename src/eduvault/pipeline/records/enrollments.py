@@ -58,7 +58,7 @@ def enrollment_remove(*, course: Course, username: str, role: str = "learner", a
 
 def enrollment_ensure(*, course: Course, person: Person, username: str, role: str = "learner") -> bool:
     """Enroll a person who starts working in a course, if they are not yet (True if enrolled now)."""
-    held = set(Enrollment.objects.filter(person=person, course=course).values_list("role", "state"))
+    held = set(Enrollment.objects.filter(person=person, course=course).order_by().values_list("role", "state"))
     if any(state == Enrollment.State.ACTIVE for _, state in held):
         return False
     if (role, Enrollment.State.DELETED) in held:

@@ -130,4 +130,6 @@ def outgoing(record: Record, *, target: str, priority: str, platform: str) -> Ou
 
 
 def sources_named(names: Iterable[str]) -> dict[str, Source]:
-    return {s.name: s for s in Source.objects.filter(name__in=set(names))}
+    """The sources of these replica names (Edu Vault's own is none: nothing to read for it)."""
+    wanted = set(names) - {"eduvault"}
+    return {s.name: s for s in Source.objects.filter(name__in=wanted)} if wanted else {}

@@ -220,13 +220,15 @@ def record_local_changes(*, changes: Sequence[LocalChange], manual: bool = False
     """Changes Edu Vault makes to records of its own (a submission's grade and the masteries
     it settles), applied together: it has seen each record as it is, so each supersedes what
     came before. One batch (the records locked at once, one feed statement per course and
-    priority class); call it inside the transaction that makes the changes."""
+    priority class); call it inside the transaction that makes the changes. It takes no
+    savepoint of its own (one round trip less under the feed's lock): if it fails, the
+    caller's transaction is to be rolled back, as it is when the error goes up through it."""
     for change in changes:
         if change.kind not in KINDS:
             raise InvalidInput(f"unknown kind of record {change.kind!r}")
     if not changes:
         return Applied()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         return apply_statements([c.statement() for c in changes], policies=current_policies(), manual=manual)
 
 
