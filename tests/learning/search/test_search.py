@@ -253,6 +253,31 @@ def test_a_dropped_trigger_is_put_back_and_its_index_rebuilt(world):
     }
 
 
+def test_a_course_is_no_word_to_find_and_a_search_within_it_finds_its_own(world):
+    # SQLite keeps each row's course as a word of the index (so the index narrows by
+    # course); the words searched never match it.
+    staff = Caller()
+    other = Course.objects.get(key=OTHER_KEY)
+    for course in (world, other):
+        assert search(query=f"c{course.pk}", caller=staff) == []
+    assert {h.course for h in search(query="test", caller=staff, course=COURSE_KEY)} == {COURSE_KEY}
+    learner = Caller(person=someone("thoko").person)
+    enrollment_add(course=other, username="thoko", actor="t")
+    assert {h.course for h in search(query="cells", caller=learner)} == {OTHER_KEY}
+    assert search(query="cells", caller=learner, course=COURSE_KEY) == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 tables are SQLite's")
+def test_an_index_of_an_earlier_version_is_made_again(world):
+    from eduvault.learning.search.index import install
+
+    with connection.cursor() as cursor:  # as the first version made it: no course column
+        cursor.execute("DROP TABLE search_question")
+        cursor.execute("CREATE VIRTUAL TABLE search_question USING fts5(prompt, body)")
+    install(connection)
+    assert refs(search(query="discriminant", caller=Caller(), course=COURSE_KEY), "question") == {"exam-1"}
+
+
 def test_the_command_line_draws_hits_without_reading_markup(world):
     import io
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from eduvault.learning.search.index import course_token
 from eduvault.learning.search.syntax import fts5_match
 
 START, STOP = "\x02", "\x03"
@@ -167,57 +168,90 @@ class PostgresEngine(Engine):
             return [RawHit(*row[:6], float(row[6])) for row in cursor.fetchall()]
 
 
+@dataclass(frozen=True)
+class _Fts5Type:
+    """One searchable type on SQLite: its FTS5 table and text columns, how its rows join
+    their source (as ``alias``), what a shown row must be, and its fields as SQL."""
+
+    table: str
+    text: str
+    source: str
+    alias: str
+    condition: str
+    ref: str
+    title: str
+    kind: str
+
+
+_FTS5 = {
+    "content": _Fts5Type(
+        "search_node",
+        "{title body}",
+        "search_node_key k ON k.rowid = f.id JOIN content_node n ON n.id = k.node_id",
+        "n",
+        "1 = 1",
+        ref="n.external_id",
+        title="n.title",
+        kind="n.kind",
+    ),
+    "question": _Fts5Type(
+        "search_question",
+        "{prompt body}",
+        "assessments_question q ON q.id = f.id",
+        "q",
+        "q.current AND q.archived_at IS NULL",
+        ref="q.key",
+        title="substr(coalesce(json_extract(q.document, '$.prompt'), ''), 1, 200)",
+        kind="q.type",
+    ),
+    "post": _Fts5Type(
+        "search_post",
+        "{title body}",
+        "records_record r ON r.id = f.id",
+        "r",
+        "coalesce(json_extract(r.fields, '$.deleted'), 0) = 0",
+        ref="CAST(r.id AS TEXT)",
+        title="r.title",
+        kind="r.kind",
+    ),
+}
+
+
 @_register
 class SqliteEngine(Engine):
-    """The query in FTS5's grammar (:func:`fts5_match`), ranked by ``bm25`` (titles and
-    prompts weigh 4, the rest 1); ``snippet`` per table."""
+    """The query in FTS5's grammar (:func:`fts5_match`) over the text columns, and the
+    caller's courses as words of the ``scope`` column, so the index narrows by course;
+    ranked by ``bm25`` (titles and prompts weigh 4, the rest 1) among the first
+    ``EDUVAULT_SEARCH_CANDIDATES`` matches of each type, as on PostgreSQL; ``snippet`` for
+    the page's hits only (a second MATCH, by rowid)."""
 
     vendor = "sqlite"
 
     def hits(self, *, query: str, filters: Filters, limit: int, offset: int) -> list[RawHit]:
-        match = fts5_match(query)
-        if match is None:
+        words = fts5_match(query)
+        if words is None or filters.courses == frozenset():
             return []
+        take = limit + offset
+        cap = max(settings.EDUVAULT_SEARCH_CANDIDATES, take)
         params: list[Any] = []
         parts = []
-        take = limit + offset
-        if "content" in filters.types:
-            params.append(match)
+        matches: dict[str, str] = {}
+        for type_ in TYPES:
+            if type_ not in filters.types:
+                continue
+            t = _FTS5[type_]
+            match = f"{t.text} : ({words})"
+            if filters.courses is not None:
+                match += " AND scope : (" + " OR ".join(course_token(c) for c in sorted(filters.courses)) + ")"
+            matches[type_] = match
+            params.extend((match, cap))
             parts.append(
-                "SELECT * FROM (SELECT 'content' AS type, n.external_id AS ref, c.key AS course, n.title AS title,"
-                " n.kind AS kind, snippet(search_node, -1, char(2), char(3), ' … ', 24) AS snippet,"
-                " -bm25(search_node, 4.0, 1.0) AS score"
-                " FROM search_node JOIN search_node_key k ON k.rowid = search_node.rowid"
-                " JOIN content_node n ON n.id = k.node_id JOIN content_course c ON c.id = n.course_id"
-                " WHERE search_node MATCH %s" + _scope(filters, "content", "n", params) + " ORDER BY score DESC, ref LIMIT %s)"
-            )
-            params.append(take)
-        if "question" in filters.types:
-            column = 0 if filters.prompt_only else -1
-            params.append(match)
-            parts.append(
-                "SELECT * FROM (SELECT 'question' AS type, q.key AS ref, c.key AS course,"
-                " substr(coalesce(json_extract(q.document, '$.prompt'), ''), 1, 200) AS title, q.type AS kind,"
-                f" snippet(search_question, {column}, char(2), char(3), ' … ', 24) AS snippet,"
-                " -bm25(search_question, 4.0, 1.0) AS score"
-                " FROM search_question JOIN assessments_question q ON q.id = search_question.rowid"
-                " JOIN content_course c ON c.id = q.course_id"
-                " WHERE search_question MATCH %s AND q.current AND q.archived_at IS NULL"
-                + _scope(filters, "question", "q", params)
-                + " ORDER BY score DESC, ref LIMIT %s)"
-            )
-            params.append(take)
-        if "post" in filters.types:
-            params.append(match)
-            parts.append(
-                "SELECT * FROM (SELECT 'post' AS type, CAST(r.id AS TEXT) AS ref, c.key AS course, r.title AS title,"
-                " r.kind AS kind, snippet(search_post, -1, char(2), char(3), ' … ', 24) AS snippet,"
-                " -bm25(search_post, 4.0, 1.0) AS score"
-                " FROM search_post JOIN records_record r ON r.id = search_post.rowid"
-                " JOIN content_course c ON c.id = r.course_id"
-                " WHERE search_post MATCH %s AND coalesce(json_extract(r.fields, '$.deleted'), 0) = 0"
-                + _scope(filters, "post", "r", params)
-                + " ORDER BY score DESC, ref LIMIT %s)"
+                f"SELECT * FROM (SELECT '{type_}' AS type, f.id AS id, {t.ref} AS ref, c.key AS course,"
+                f" {t.title} AS title, {t.kind} AS kind, f.score AS score"
+                f" FROM (SELECT rowid AS id, -bm25({t.table}, 4.0, 1.0, 0.0) AS score FROM {t.table}"
+                f" WHERE {t.table} MATCH %s LIMIT %s) f"
+                f" JOIN {t.source} JOIN content_course c ON c.id = {t.alias}.course_id"
+                f" WHERE {t.condition}" + _scope(filters, type_, t.alias, params) + " ORDER BY score DESC, ref LIMIT %s)"
             )
             params.append(take)
         if not parts:
@@ -225,4 +259,28 @@ class SqliteEngine(Engine):
         sql = " UNION ALL ".join(parts) + " ORDER BY score DESC, type, ref LIMIT %s OFFSET %s"
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, limit, offset])
-            return [RawHit(*row[:6], float(row[6])) for row in cursor.fetchall()]
+            rows = cursor.fetchall()
+            snippets = self._snippets(cursor, rows, matches, prompt_only=filters.prompt_only)
+        return [
+            RawHit(type_, ref, course, title, kind, snippets.get((type_, fts_id), ""), float(score))
+            for type_, fts_id, ref, course, title, kind, score in rows
+        ]
+
+    @staticmethod
+    def _snippets(cursor: Any, rows: list[tuple], matches: dict[str, str], *, prompt_only: bool) -> dict:
+        """The snippets of the hits shown, per type one MATCH limited to their rowids."""
+        wanted: dict[str, list[int]] = {}
+        for type_, fts_id, *_ in rows:
+            wanted.setdefault(type_, []).append(fts_id)
+        out: dict[tuple[str, int], str] = {}
+        for type_, ids in wanted.items():
+            table = _FTS5[type_].table
+            # Which text column: the best (title or body), or a question's prompt alone.
+            column = 0 if type_ == "question" and prompt_only else -1
+            cursor.execute(
+                f"SELECT rowid, snippet({table}, {column}, char(2), char(3), ' … ', 24) FROM {table}"
+                f" WHERE {table} MATCH %s AND rowid IN ({', '.join(['%s'] * len(ids))})",
+                [matches[type_], *ids],
+            )
+            out.update(((type_, rowid), text) for rowid, text in cursor.fetchall())
+        return out

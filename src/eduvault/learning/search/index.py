@@ -8,8 +8,10 @@ read both ways too, so either reading matches. Titles and prompts weigh A, the r
 
 SQLite (the embedded default): one FTS5 table per searchable table (``porter unicode61``
 tokenizer: English stemming, accents folded, any other word matched as written), filled by
-triggers. A node's id is a UUID, so its FTS row is numbered by a small key table rather
-than by the node's rowid, which ``VACUUM`` or a rebuilt table may renumber.
+triggers; besides the text, each row holds its course as a word (``scope``), so that a
+search within some courses is narrowed by the index itself. A node's id is a UUID, so its
+FTS row is numbered by a small key table rather than by the node's rowid, which ``VACUUM``
+or a rebuilt table may renumber.
 
 :func:`install` is idempotent; it runs from this app's migration and after every
 ``migrate`` (a migration that rebuilds one of these tables on SQLite drops its triggers:
@@ -66,15 +68,23 @@ _TOKENIZER = "tokenize='porter unicode61 remove_diacritics 2'"
 
 #: FTS table -> (source table, its columns as SQL over ``{row}``, the rows indexed, the
 #: statements that (re)fill it from the source, the triggers that keep it)
-_NODE_TEXT = "{row}.title, coalesce(json_extract({row}.attributes, '$.description'), '')"
-_QUESTION_TEXT = "coalesce(json_extract({row}.document, '$.prompt'), ''), {row}.search_text"
-_POST_TEXT = "{row}.title, coalesce(json_extract({row}.fields, '$.raw'), '')"
+_SCOPE = "'c' || coalesce({row}.course_id, '')"
+_NODE_TEXT = "{row}.title, coalesce(json_extract({row}.attributes, '$.description'), ''), " + _SCOPE
+_QUESTION_TEXT = "coalesce(json_extract({row}.document, '$.prompt'), ''), {row}.search_text, " + _SCOPE
+_POST_TEXT = "{row}.title, coalesce(json_extract({row}.fields, '$.raw'), ''), " + _SCOPE
 
 SQLITE_TABLES: dict[str, dict[str, str]] = {
-    "search_node": {"source": "content_node", "columns": "title, body"},
-    "search_question": {"source": "assessments_question", "columns": "prompt, body"},
-    "search_post": {"source": "records_record", "columns": "title, body"},
+    "search_node": {"source": "content_node", "columns": "title, body, scope"},
+    "search_question": {"source": "assessments_question", "columns": "prompt, body, scope"},
+    "search_post": {"source": "records_record", "columns": "title, body, scope"},
 }
+
+
+def course_token(course_id: int) -> str:
+    """The word a row's ``scope`` column holds for its course: a course filter is then part
+    of the MATCH, read from the index, not a test of every matching row."""
+    return f"c{course_id}"
+
 
 _SQLITE_TRIGGERS: dict[str, list[tuple[str, str]]] = {
     "search_node": [
@@ -82,7 +92,7 @@ _SQLITE_TRIGGERS: dict[str, list[tuple[str, str]]] = {
             "search_node_insert",
             "AFTER INSERT ON content_node BEGIN "
             "INSERT INTO search_node_key(node_id) VALUES (new.id); "
-            "INSERT INTO search_node(rowid, title, body) SELECT k.rowid, "
+            "INSERT INTO search_node(rowid, title, body, scope) SELECT k.rowid, "
             + _NODE_TEXT.format(row="new")
             + " FROM search_node_key k WHERE k.node_id = new.id; END",
         ),
@@ -94,9 +104,9 @@ _SQLITE_TRIGGERS: dict[str, list[tuple[str, str]]] = {
         ),
         (
             "search_node_update",
-            "AFTER UPDATE OF title, attributes ON content_node BEGIN "
+            "AFTER UPDATE OF title, attributes, course_id ON content_node BEGIN "
             "DELETE FROM search_node WHERE rowid = (SELECT rowid FROM search_node_key WHERE node_id = old.id); "
-            "INSERT INTO search_node(rowid, title, body) SELECT k.rowid, "
+            "INSERT INTO search_node(rowid, title, body, scope) SELECT k.rowid, "
             + _NODE_TEXT.format(row="new")
             + " FROM search_node_key k WHERE k.node_id = new.id; END",
         ),
@@ -105,7 +115,7 @@ _SQLITE_TRIGGERS: dict[str, list[tuple[str, str]]] = {
         (
             "search_question_insert",
             "AFTER INSERT ON assessments_question BEGIN "
-            "INSERT INTO search_question(rowid, prompt, body) VALUES (new.id, "
+            "INSERT INTO search_question(rowid, prompt, body, scope) VALUES (new.id, "
             + _QUESTION_TEXT.format(row="new")
             + "); END",
         ),
@@ -115,9 +125,9 @@ _SQLITE_TRIGGERS: dict[str, list[tuple[str, str]]] = {
         ),
         (
             "search_question_update",
-            "AFTER UPDATE OF document, search_text ON assessments_question BEGIN "
+            "AFTER UPDATE OF document, search_text, course_id ON assessments_question BEGIN "
             "DELETE FROM search_question WHERE rowid = old.id; "
-            "INSERT INTO search_question(rowid, prompt, body) VALUES (new.id, "
+            "INSERT INTO search_question(rowid, prompt, body, scope) VALUES (new.id, "
             + _QUESTION_TEXT.format(row="new")
             + "); END",
         ),
@@ -126,7 +136,7 @@ _SQLITE_TRIGGERS: dict[str, list[tuple[str, str]]] = {
         (
             "search_post_insert",
             "AFTER INSERT ON records_record WHEN new.kind = 'forum_post' BEGIN "
-            "INSERT INTO search_post(rowid, title, body) VALUES (new.id, " + _POST_TEXT.format(row="new") + "); END",
+            "INSERT INTO search_post(rowid, title, body, scope) VALUES (new.id, " + _POST_TEXT.format(row="new") + "); END",
         ),
         (
             "search_post_delete",
@@ -135,10 +145,10 @@ _SQLITE_TRIGGERS: dict[str, list[tuple[str, str]]] = {
         ),
         (
             "search_post_update",
-            "AFTER UPDATE OF kind, title, fields ON records_record "
+            "AFTER UPDATE OF kind, title, fields, course_id ON records_record "
             "WHEN new.kind = 'forum_post' OR old.kind = 'forum_post' BEGIN "
             "DELETE FROM search_post WHERE rowid = old.id; "
-            "INSERT INTO search_post(rowid, title, body) SELECT new.id, "
+            "INSERT INTO search_post(rowid, title, body, scope) SELECT new.id, "
             + _POST_TEXT.format(row="new")
             + " WHERE new.kind = 'forum_post'; END",
         ),
@@ -150,19 +160,19 @@ _SQLITE_FILL = {
         "DELETE FROM search_node",
         "DELETE FROM search_node_key",
         "INSERT INTO search_node_key(node_id) SELECT id FROM content_node",
-        "INSERT INTO search_node(rowid, title, body) SELECT k.rowid, "
+        "INSERT INTO search_node(rowid, title, body, scope) SELECT k.rowid, "
         + _NODE_TEXT.format(row="n")
         + " FROM content_node n JOIN search_node_key k ON k.node_id = n.id",
     ],
     "search_question": [
         "DELETE FROM search_question",
-        "INSERT INTO search_question(rowid, prompt, body) SELECT q.id, "
+        "INSERT INTO search_question(rowid, prompt, body, scope) SELECT q.id, "
         + _QUESTION_TEXT.format(row="q")
         + " FROM assessments_question q",
     ],
     "search_post": [
         "DELETE FROM search_post",
-        "INSERT INTO search_post(rowid, title, body) SELECT r.id, "
+        "INSERT INTO search_post(rowid, title, body, scope) SELECT r.id, "
         + _POST_TEXT.format(row="r")
         + " FROM records_record r WHERE r.kind = 'forum_post'",
     ],
@@ -176,9 +186,16 @@ def _sqlite(cursor: Any) -> None:
     cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
     present = {row[0] for row in cursor.fetchall()}
     for table, spec in SQLITE_TABLES.items():
+        if table in present:
+            cursor.execute(f"SELECT name FROM pragma_table_info('{table}')")
+            if [row[0] for row in cursor.fetchall()] != [c.strip() for c in spec["columns"].split(",")]:
+                # An index of an earlier version (before the course column): made again.
+                cursor.execute(f"DROP TABLE {table}")
+                present.discard(table)
+                log.warning("search.index_upgraded", table=table, columns=spec["columns"])
         cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5({spec['columns']}, {_TOKENIZER})")
         triggers = _SQLITE_TRIGGERS[table]
-        if all(name in present for name, _ in triggers):
+        if table in present and all(name in present for name, _ in triggers):
             continue
         for name, body in triggers:
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
