@@ -1,8 +1,9 @@
 """Benchmark: 2,000 learners sitting one exam at once, answering through the ASGI server.
 
-One `eduvault serve --workers 2` (uvicorn, PostgreSQL, ``EDUVAULT_DB_POOL_MAX`` 20 each) and, in this
-process, one asyncio client: aiohttp, HTTP/1.1 keep-alive, 200 connections in all shared by
-every session.
+One `eduvault serve --workers 2` (uvicorn, PostgreSQL; each process on a socket of its own,
+with the default ``EDUVAULT_SERVER_THREADS`` unless ``--threads`` is given, and
+``EDUVAULT_DB_POOL_MAX`` 20) and, in this process, one asyncio client: aiohttp, HTTP/1.1
+keep-alive, 200 connections in all shared by every session.
 
 1. Setup, in-process: a course of four subtopics with ten questions each (single choice,
    multiple response, numeric, text input, ordering; 1 or 2 points), an exam drawing 20 of

@@ -25,11 +25,10 @@ from typing import Any
 
 import orjson
 import structlog
-from django.conf import settings
 from django.core import signals
 
 from eduvault.kernel.errors import EduVaultError, InvalidInput
-from eduvault.kernel.middleware import request_context_bind
+from eduvault.kernel.middleware import body_length, body_unframed, request_context_bind
 from eduvault.kernel.problems import problem_body, problem_for
 from eduvault.kernel.registry import Registry
 
@@ -89,31 +88,11 @@ def _headers_of(environ: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _read_body(environ: Mapping[str, Any]) -> bytes:
-    limit = settings.EDUVAULT_MAX_REQUEST_BYTES
-    declared = environ.get("CONTENT_LENGTH") or ""
+    length = body_length(environ)
     stream = environ["wsgi.input"]
-    if not declared:
-        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            body = stream.read(limit + 1)
-            if len(body) > limit:
-                raise _TooLarge("The body (sent chunked) is larger than that", limit)
-            return body
-        return b""
-    try:
-        length = int(declared)
-    except ValueError:
-        raise InvalidInput("The Content-Length header is not a number.") from None
-    if length > limit:
-        raise _TooLarge(f"The body is {length:,} bytes", limit)
+    if length is None:
+        return body_unframed(stream)
     return stream.read(length) if length > 0 else b""
-
-
-class _TooLarge(EduVaultError):
-    status = 413
-    title = "Request body too large"
-
-    def __init__(self, what: str, limit: int) -> None:
-        super().__init__(f"{what}; at most {limit:,} bytes are accepted.")
 
 
 Answer = tuple[int, list[tuple[str, str]], bytes]

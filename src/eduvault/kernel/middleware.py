@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 
-from eduvault.kernel.problems import problem_response
+from eduvault.kernel.errors import EduVaultError, InvalidInput
+from eduvault.kernel.problems import problem_for, problem_response
 
 log = structlog.get_logger(__name__)
 
@@ -91,33 +92,51 @@ class RequestSizeLimitMiddleware(_DualMode):
                 return _refuse(
                     request, 400, "Bad request", f"The query parameter {shown!r} contains a NUL character."
                 )
-        limit = settings.EDUVAULT_MAX_REQUEST_BYTES
-        declared = request.META.get("CONTENT_LENGTH")
-        if not declared and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-            return _read_chunked(request, limit)
         try:
-            length = int(declared or 0)
-        except ValueError:
-            return _refuse(request, 400, "Bad request", "The Content-Length header is not a number.")
-        if length > limit:
-            return _too_large(request, f"The body is {length:,} bytes", limit)
+            length = body_length(request.META)
+            if length is None:  # sent chunked: read here, and handed on as if it had a length
+                stream = request.META.get("wsgi.input")
+                # (Under the ASGI handler the whole body has been read already.)
+                body = body_unframed(io.BytesIO(request.body) if stream is None else stream)
+                request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[attr-defined]
+                request.META["CONTENT_LENGTH"] = str(len(body))
+        except EduVaultError as exc:
+            return problem_for(exc, request.path)
         return None
 
 
-def _read_chunked(request: HttpRequest, limit: int) -> HttpResponse | None:
-    """Read a body sent without a length (chunked), and hand it on as if it had one."""
-    stream = request.META.get("wsgi.input")
-    # (Under the ASGI handler the whole body has been read already.)
-    body = request.body if stream is None else stream.read(limit + 1)
+class RequestBodyTooLarge(EduVaultError):
+    status = 413
+    title = "Request body too large"
+
+    def __init__(self, what: str) -> None:
+        limit = settings.EDUVAULT_MAX_REQUEST_BYTES
+        super().__init__(f"{what}; at most {limit:,} bytes are accepted.")
+
+
+def body_length(meta: Mapping[str, Any]) -> int | None:
+    """A request's body length by its headers (WSGI ``meta``): 0 for no body, None when it
+    is sent chunked (read it with :func:`body_unframed`). One rule for every way in (the
+    middleware, the lean routes): over ``EDUVAULT_MAX_REQUEST_BYTES`` is a 413."""
+    declared = meta.get("CONTENT_LENGTH") or ""
+    if not declared:
+        return None if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower() else 0
+    try:
+        length = int(declared)
+    except ValueError:
+        raise InvalidInput("The Content-Length header is not a number.") from None
+    if length > settings.EDUVAULT_MAX_REQUEST_BYTES:
+        raise RequestBodyTooLarge(f"The body is {length:,} bytes")
+    return length
+
+
+def body_unframed(stream: Any) -> bytes:
+    """A body sent without a length, read up to one byte past the bound (then a 413)."""
+    limit = settings.EDUVAULT_MAX_REQUEST_BYTES
+    body = stream.read(limit + 1)
     if len(body) > limit:
-        return _too_large(request, "The body (sent chunked) is larger than that", limit)
-    request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[attr-defined]
-    request.META["CONTENT_LENGTH"] = str(len(body))
-    return None
-
-
-def _too_large(request: HttpRequest, what: str, limit: int) -> HttpResponse:
-    return _refuse(request, 413, "Request body too large", f"{what}; at most {limit:,} bytes are accepted.")
+        raise RequestBodyTooLarge("The body (sent chunked) is larger than that")
+    return body
 
 
 def _refuse(request: HttpRequest, status: int, title: str, detail: str) -> HttpResponse:

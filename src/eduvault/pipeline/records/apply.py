@@ -373,6 +373,7 @@ def save_records(records: Iterable[Record], now: datetime) -> None:
 def project_enrollments(records: Sequence[Record]) -> None:
     """Keep the typed enrollment rows in step with enrollment records (of known people): one
     statement (an upsert by record) whatever their number."""
+    now = timezone.now()
     rows = [
         Enrollment(
             record=record,
@@ -380,7 +381,7 @@ def project_enrollments(records: Sequence[Record]) -> None:
             course_id=record.course_id,
             role=record.fields.get("role") or "learner",
             state=record.fields.get("state") or "active",
-            updated_at=timezone.now(),
+            updated_at=now,
         )
         for record in records
         if record.person_id is not None and record.course_id is not None
