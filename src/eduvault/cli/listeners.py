@@ -28,7 +28,9 @@ logger = logging.getLogger("uvicorn.error")
 
 
 def reuse_port_supported() -> bool:
-    return hasattr(socket, "SO_REUSEPORT")
+    """Linux's ``SO_REUSEPORT`` spreads connections over the sockets; the BSDs' (macOS)
+    lets them share the address without balancing: there, uvicorn's shared socket."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 class ReusePortWorkers(Multiprocess):
