@@ -63,14 +63,16 @@ def account_for(person: Person, *, realm: str, external_id: str, role: str = "le
     digest = hashlib.sha256(f"{realm}\n{external_id}".encode()).hexdigest()[:12]
     username = f"lti-{realm[:40]}-{digest}"
     with transaction.atomic():
-        user = get_user_model().objects.filter(username=username).first() or user_create(
-            username=username,
-            role=Role.INSTRUCTOR if role == "instructor" else Role.LEARNER,
-            email=person.email,
-            full_name=person.name,
-            origin="lti",
-            person=person,
-        )
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:  # made with the account, the person is given it there
+            return user_create(
+                username=username,
+                role=Role.INSTRUCTOR if role == "instructor" else Role.LEARNER,
+                email=person.email,
+                full_name=person.name,
+                origin="lti",
+                person=person,
+            )
         Person.objects.filter(pk=person.pk, user__isnull=True).update(user=user)
     return user
 
